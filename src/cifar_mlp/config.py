@@ -1,0 +1,292 @@
+"""Frozen, validated run configs and the smoke / full study profiles.
+
+A run is a `RunConfig` plus a seed. Everything is checked when the config is
+made, so a typo or an impossible value fails before any training starts,
+with a message that names the key, the value and what is allowed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+ACTIVATIONS = ("relu", "gelu", "tanh", "elu", "selu", "swish", "silu", "sigmoid",
+               "leaky_relu", "mish", "softplus", "linear")
+INITIALIZERS = ("glorot_uniform", "glorot_normal", "he_uniform", "he_normal",
+                "lecun_uniform", "lecun_normal", "orthogonal")
+BATCHNORM = ("off", "before", "after")
+OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop")
+SCHEDULES = ("constant", "step", "cosine", "warmup_cosine")
+MONITORS = ("val_loss", "val_accuracy")
+AUGMENTATIONS = ("none", "flip", "flip_shift")
+PROFILES = ("smoke", "full")
+
+
+class ConfigError(ValueError):
+    """A config key or value that is not allowed; the message says what is."""
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Everything that decides what a run computes (the seed comes separately)."""
+
+    # Model: one entry per hidden layer; a single value applies to every layer.
+    widths: tuple[int, ...] = (128, 128, 128)  # the reference recipe: 3×128
+    activation: str | tuple[str, ...] = "relu"
+    batchnorm: str | tuple[str, ...] = "off"   # off | before | after the activation
+    dropout: float | tuple[float, ...] = 0.0   # after each hidden layer
+    input_dropout: float = 0.0                 # on the 3072 pixels themselves
+    l2: float = 0.0
+    initializer: str = "glorot_uniform"        # Keras' default; the study compares He
+    # Optimizer: only the keys of the chosen optimizer are used.
+    optimizer: str = "adam"
+    lr: float = 1e-3                           # Adam's usual default
+    beta_1: float = 0.9
+    beta_2: float = 0.999
+    epsilon: float = 1e-7
+    amsgrad: bool = False
+    momentum: float = 0.0                      # sgd and rmsprop
+    nesterov: bool = False
+    rho: float = 0.9                           # rmsprop
+    weight_decay: float = 4e-3                 # adamw, Keras' default
+    clipnorm: float | None = None
+    # Learning-rate schedule, stepped per batch.
+    schedule: str = "constant"
+    warmup_epochs: int = 2                     # warmup_cosine: linear ramp from ~0
+    step_epochs: int = 10                      # step: multiply by step_factor every step_epochs
+    step_factor: float = 0.5
+    final_lr_fraction: float = 0.0             # cosine schedules end at lr × this
+    # Callbacks.
+    early_stopping: bool = False
+    es_monitor: str = "val_accuracy"
+    es_patience: int = 5
+    es_restore_best: bool = True
+    reduce_lr: bool = False
+    rlr_monitor: str = "val_loss"
+    rlr_factor: float = 0.5
+    rlr_patience: int = 3
+    rlr_min_lr: float = 1e-6
+    checkpoint: bool = False                   # keep the best weights by ckpt_monitor
+    ckpt_monitor: str = "val_accuracy"
+    histograms: bool = False                   # TensorBoard weight histograms (slower)
+    # Training.
+    epochs: int = 30
+    batch_size: int = 128
+    label_smoothing: float = 0.0
+    augment: str = "none"
+    # Data: part of the config so a run's key covers the split it saw.
+    train_size: int | None = None              # None: all 45,000 left after validation
+    val_size: int = 5000
+    split_seed: int = 0
+    test: bool = False                         # evaluate on the test set at the end
+
+    def __post_init__(self):
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, list):  # papermill and YAML give lists
+                object.__setattr__(self, f.name, tuple(value))
+        _validate(self)
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> "RunConfig":
+        check_keys(values, allowed=[f.name for f in dataclasses.fields(cls)], what="config key")
+        return cls(**values)
+
+    def replace(self, **changes) -> "RunConfig":
+        return RunConfig.from_dict({**self.to_dict(), **changes})
+
+    def to_dict(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+
+    def changed(self) -> dict[str, Any]:
+        """Only the values that differ from the defaults: the run's identity.
+
+        Adding a new key with a default later leaves every stored run's key as it was.
+        """
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)
+                if getattr(self, f.name) != f.default}
+
+    def per_layer(self, name: str) -> tuple:
+        value = getattr(self, name)
+        return value if isinstance(value, tuple) else (value,) * len(self.widths)
+
+
+def check_keys(values, allowed, what: str) -> None:
+    unknown = [k for k in values if k not in allowed]
+    if unknown:
+        key = unknown[0]
+        close = difflib.get_close_matches(key, allowed, n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise ConfigError(f"unknown {what} {key!r}.{hint} Allowed: {', '.join(allowed)}.")
+
+
+# ---------------------------------------------------------------- validation
+
+def _fail(name, value, allowed):
+    raise ConfigError(f"{name}={value!r} is not allowed: {allowed}.")
+
+
+def _number(name, value, *, low=None, high=None, low_open=False, high_open=False,
+            integer=False, optional=False):
+    if value is None and optional:
+        return
+    kind = "an integer" if integer else "a number"
+    ok_type = int if integer else (int, float)
+    if isinstance(value, bool) or not isinstance(value, ok_type) or (
+            not integer and not math.isfinite(value)):
+        _fail(name, value, f"it must be {kind}" + (" or None" if optional else ""))
+    if low is not None and (value < low or (low_open and value == low)):
+        _fail(name, value, f"it must be {'>' if low_open else '>='} {low}")
+    if high is not None and (value > high or (high_open and value == high)):
+        _fail(name, value, f"it must be {'<' if high_open else '<='} {high}")
+
+
+def _choice(name, value, choices):
+    if value not in choices:
+        close = difflib.get_close_matches(str(value), choices, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        _fail(name, value, f"one of {', '.join(choices)}{hint}")
+
+
+def _flag(name, value):
+    if not isinstance(value, bool):
+        _fail(name, value, "True or False")
+
+
+def _layers(c: RunConfig, name, check):
+    value = getattr(c, name)
+    if isinstance(value, tuple):
+        if len(value) != len(c.widths):
+            _fail(name, value, f"one value, or one per hidden layer ({len(c.widths)})")
+        for i, v in enumerate(value):
+            check(f"{name}[{i}]", v)
+    else:
+        check(name, value)
+
+
+def _validate(c: RunConfig) -> None:
+    if not isinstance(c.widths, tuple) or len(c.widths) == 0:
+        _fail("widths", c.widths, "a non-empty list of layer widths, e.g. [128, 128, 128]")
+    for i, w in enumerate(c.widths):
+        _number(f"widths[{i}]", w, low=1, high=16384, integer=True)
+    _layers(c, "activation", lambda n, v: _choice(n, v, ACTIVATIONS))
+    _layers(c, "batchnorm", lambda n, v: _choice(n, v, BATCHNORM))
+    _layers(c, "dropout", lambda n, v: _number(n, v, low=0, high=1, high_open=True))
+    _number("input_dropout", c.input_dropout, low=0, high=1, high_open=True)
+    _number("l2", c.l2, low=0, high=1)
+    _choice("initializer", c.initializer, INITIALIZERS)
+
+    _choice("optimizer", c.optimizer, OPTIMIZERS)
+    _number("lr", c.lr, low=0, low_open=True, high=10)
+    _number("beta_1", c.beta_1, low=0, high=1, high_open=True)
+    _number("beta_2", c.beta_2, low=0, high=1, high_open=True)
+    _number("epsilon", c.epsilon, low=0, low_open=True, high=1)
+    _flag("amsgrad", c.amsgrad)
+    _number("momentum", c.momentum, low=0, high=1, high_open=True)
+    _flag("nesterov", c.nesterov)
+    if c.nesterov and c.optimizer == "sgd" and c.momentum == 0:
+        _fail("nesterov", c.nesterov, "only with momentum > 0 (Nesterov needs momentum)")
+    _number("rho", c.rho, low=0, high=1, high_open=True)
+    _number("weight_decay", c.weight_decay, low=0, high=1)
+    _number("clipnorm", c.clipnorm, low=0, low_open=True, optional=True)
+
+    _choice("schedule", c.schedule, SCHEDULES)
+    _number("warmup_epochs", c.warmup_epochs, low=0, integer=True)
+    _number("step_epochs", c.step_epochs, low=1, integer=True)
+    _number("step_factor", c.step_factor, low=0, low_open=True, high=1)
+    _number("final_lr_fraction", c.final_lr_fraction, low=0, high=1)
+    if c.schedule == "warmup_cosine" and c.warmup_epochs >= c.epochs:
+        _fail("warmup_epochs", c.warmup_epochs, f"fewer than epochs={c.epochs}")
+
+    for flag in ("early_stopping", "es_restore_best", "reduce_lr", "checkpoint", "histograms", "test"):
+        _flag(flag, getattr(c, flag))
+    for monitor in ("es_monitor", "rlr_monitor", "ckpt_monitor"):
+        _choice(monitor, getattr(c, monitor), MONITORS)
+    _number("es_patience", c.es_patience, low=0, integer=True)
+    _number("rlr_factor", c.rlr_factor, low=0, low_open=True, high=1, high_open=True)
+    _number("rlr_patience", c.rlr_patience, low=0, integer=True)
+    _number("rlr_min_lr", c.rlr_min_lr, low=0)
+    if c.reduce_lr and c.schedule != "constant":
+        _fail("reduce_lr", c.reduce_lr, f"only with schedule='constant' (a {c.schedule!r} "
+              "schedule already sets the learning rate every step)")
+
+    _number("epochs", c.epochs, low=1, high=1000, integer=True)
+    _number("val_size", c.val_size, low=10, high=25000, integer=True)
+    _number("train_size", c.train_size, low=10, high=50000 - c.val_size, integer=True, optional=True)
+    train = c.train_size if c.train_size is not None else 50000 - c.val_size
+    _number("batch_size", c.batch_size, low=1, high=train, integer=True)
+    _number("label_smoothing", c.label_smoothing, low=0, high=1, high_open=True)
+    _choice("augment", c.augment, AUGMENTATIONS)
+    _number("split_seed", c.split_seed, low=0, integer=True)
+
+
+def check_seeds(seeds) -> tuple[int, ...]:
+    if isinstance(seeds, (int, bool)) and not isinstance(seeds, bool):
+        seeds = (seeds,)
+    if not isinstance(seeds, (list, tuple)) or not seeds:
+        _fail("seeds", seeds, "a non-empty list of non-negative integers, e.g. [0, 1, 2]")
+    for s in seeds:
+        _number("seed", s, low=0, integer=True)
+    return tuple(seeds)
+
+
+# ---------------------------------------------------------------- study profiles
+
+@dataclass(frozen=True)
+class Study:
+    """A notebook's validated parameters: its profile with any overrides applied."""
+
+    profile: str
+    seeds: tuple[int, ...]
+    epochs: int
+    train_size: int | None
+    val_size: int
+    extra: dict = field(default_factory=dict)
+
+    def __getattr__(self, name):
+        try:
+            return self.__dict__["extra"][name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def base(self, **changes) -> RunConfig:
+        """A run config on this study's data and epochs."""
+        return RunConfig.from_dict({"epochs": self.epochs, "train_size": self.train_size,
+                                    "val_size": self.val_size, **changes})
+
+
+# Smoke: every cell in seconds on a few thousand real images. Full: the real study.
+PROFILE_DEFAULTS = {
+    "smoke": dict(seeds=(0,), epochs=2, train_size=2000, val_size=1000),
+    "full": dict(seeds=(0, 1), epochs=30, train_size=None, val_size=5000),
+}
+# Names IPython puts in every namespace, never parameters.
+_IPYTHON_NAMES = {"In", "Out", "exit", "quit", "get_ipython", "open"}
+
+
+def study_from(namespace: dict, **notebook_params) -> Study:
+    """Validate a notebook's parameters cell (plus anything papermill injected).
+
+    `namespace` is the notebook's `globals()`; `notebook_params` are the
+    notebook's own parameters with their values. A plain value in the
+    namespace that is neither common nor the notebook's own is a typo and is
+    refused, so `papermill -p learnig_rate 0.1` fails instead of being ignored.
+    """
+    common = ("profile", "seeds", "epochs", "train_size", "val_size")
+    allowed = list(common) + list(notebook_params)
+    plain = (int, float, str, bool, list, tuple, type(None))
+    given = {k: v for k, v in namespace.items()
+             if not k.startswith("_") and k not in _IPYTHON_NAMES and isinstance(v, plain)}
+    check_keys(given, allowed, what="notebook parameter")
+    profile = given.get("profile", "full")
+    _choice("profile", profile, PROFILES)
+    defaults = PROFILE_DEFAULTS[profile]
+    values = {k: defaults[k] if given.get(k) is None else given[k] for k in common[1:]}
+    seeds = check_seeds(values["seeds"])
+    # Check epochs, sizes and batch sizes the same way a run would, before anything trains.
+    RunConfig(epochs=values["epochs"], train_size=values["train_size"], val_size=values["val_size"])
+    extra = {k: given.get(k, v) for k, v in notebook_params.items()}
+    return Study(profile, seeds, values["epochs"], values["train_size"], values["val_size"], extra)

@@ -1,0 +1,36 @@
+"""Build the MLP a RunConfig describes."""
+
+from __future__ import annotations
+
+import keras
+
+from cifar_mlp.config import RunConfig
+from cifar_mlp.data import INPUT_DIM, NUM_CLASSES
+
+
+def build_mlp(config: RunConfig) -> keras.Sequential:
+    """Dense blocks on the flattened image, then a 10-way softmax.
+
+    A hidden block is Dense → [BN if "before"] → activation → [Dropout] →
+    [BN if "after"]. BN "after" follows the dropout, as in the model of the
+    study we reproduce, so its exact 5,955,466-parameter MLP can be built.
+    """
+    regularizer = keras.regularizers.L2(config.l2) if config.l2 else None
+    dense = dict(kernel_initializer=config.initializer, kernel_regularizer=regularizer)
+    layers: list[keras.Layer] = [keras.Input((INPUT_DIM,), name="pixels")]
+    if config.input_dropout:
+        layers.append(keras.layers.Dropout(config.input_dropout, name="input_dropout"))
+    blocks = zip(config.widths, config.per_layer("activation"),
+                 config.per_layer("batchnorm"), config.per_layer("dropout"))
+    for i, (width, activation, bn, rate) in enumerate(blocks, 1):
+        # A BN right after the Dense makes its bias redundant: BN's beta shifts instead.
+        layers.append(keras.layers.Dense(width, use_bias=bn != "before", name=f"dense_{i}", **dense))
+        if bn == "before":
+            layers.append(keras.layers.BatchNormalization(name=f"bn_{i}"))
+        layers.append(keras.layers.Activation(activation, name=f"{activation}_{i}"))
+        if rate:
+            layers.append(keras.layers.Dropout(rate, name=f"dropout_{i}"))
+        if bn == "after":
+            layers.append(keras.layers.BatchNormalization(name=f"bn_{i}"))
+    layers.append(keras.layers.Dense(NUM_CLASSES, activation="softmax", name="softmax", **dense))
+    return keras.Sequential(layers, name="mlp")

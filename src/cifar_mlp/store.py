@@ -1,0 +1,120 @@
+"""Content-addressed run records: each (config, seed) is trained once.
+
+A record is a folder `results/<key>/` of small text files: `config.json`,
+`history.csv` and `metrics.json`. They are enough to redraw every table and
+figure, so they are committed; TensorBoard logs and checkpoints go to
+`runs/<key>/`, which git ignores. A record appears by one atomic rename, so a
+reader never sees half of one, and a lock stops two processes training the
+same run at once.
+"""
+
+from __future__ import annotations
+
+import csv
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from cifar_mlp import paths
+from cifar_mlp.config import RunConfig
+
+# Bump when what a run computes or records changes, so old records are not reused.
+SCHEMA = 1
+# The data a run saw: the verified arrays (their checksum) and the split in the config.
+DATA_ID = "cifar10-sha256-47af8b02"
+
+
+@dataclass(frozen=True)
+class Record:
+    key: str
+    config: RunConfig
+    seed: int
+    history: pd.DataFrame
+    metrics: dict
+
+    @property
+    def diverged(self) -> bool:
+        return self.metrics["status"] == "diverged"
+
+
+def run_key(config: RunConfig, seed: int) -> str:
+    identity = {"schema": SCHEMA, "data": DATA_ID, "seed": seed, "config": config.changed()}
+    text = json.dumps(identity, sort_keys=True, default=list)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def record_dir(key: str, root: Path | None = None) -> Path:
+    return (root or paths.RESULTS_DIR) / key
+
+
+def load(config: RunConfig, seed: int, root: Path | None = None) -> Record | None:
+    """The stored record of this run, or None if it was never completed."""
+    return read(record_dir(run_key(config, seed), root))
+
+
+def read(folder: Path) -> Record | None:
+    if not (folder / "metrics.json").exists():
+        return None
+    meta = json.loads((folder / "config.json").read_text())
+    return Record(key=folder.name, config=RunConfig.from_dict(meta["config"]), seed=meta["seed"],
+                  history=pd.read_csv(folder / "history.csv"),
+                  metrics=json.loads((folder / "metrics.json").read_text()))
+
+
+def read_all(root: Path | None = None) -> list[Record]:
+    root = root or paths.RESULTS_DIR
+    # Dot-folders are records still being written (or locks): never read them.
+    return [r for f in sorted(root.glob("[!.]*")) if f.is_dir() and (r := read(f))]
+
+
+def save(config: RunConfig, seed: int, history: dict, metrics: dict,
+         root: Path | None = None) -> Record:
+    """Write the three files into a temporary folder, then rename it into place."""
+    key = run_key(config, seed)
+    final = record_dir(key, root)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{key}-", dir=final.parent))
+    meta = {"key": key, "schema": SCHEMA, "data": DATA_ID, "seed": seed,
+            "config": config.to_dict(), "changed": config.changed()}
+    (tmp / "config.json").write_text(json.dumps(meta, indent=1, default=list) + "\n")
+    _write_history(tmp / "history.csv", history)
+    (tmp / "metrics.json").write_text(json.dumps(metrics, indent=1, sort_keys=True) + "\n")
+    for f in tmp.iterdir():
+        with open(f, "rb+") as fh:
+            os.fsync(fh.fileno())
+    os.chmod(tmp, 0o755)
+    try:
+        os.rename(tmp, final)
+    except OSError:  # someone stored the same run first: theirs stands
+        shutil.rmtree(tmp, ignore_errors=True)
+    return read(final)
+
+
+def _write_history(path: Path, history: dict) -> None:
+    columns = list(history)
+    with open(path, "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["epoch", *columns])
+        for i in range(len(history[columns[0]])):
+            writer.writerow([i + 1, *(repr(history[c][i]) for c in columns)])
+
+
+@contextmanager
+def lock(config: RunConfig, seed: int, root: Path | None = None):
+    """Hold an exclusive lock on one run while it trains; released even on a crash."""
+    lock_dir = (root or paths.RESULTS_DIR) / ".locks"
+    lock_dir.mkdir(parents=True, exist_ok=True)
+    with open(lock_dir / f"{run_key(config, seed)}.lock", "w") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)

@@ -1,0 +1,109 @@
+"""Runs and sweeps: configs × seeds through the store, as a tidy DataFrame.
+
+`run(config, seed)` returns the stored record if there is one and trains
+only otherwise. A sweep interrupted at any point resumes where it stopped:
+finished runs are on disk, the interrupted one starts again from scratch.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from cifar_mlp import paths, store
+from cifar_mlp.config import RunConfig, check_seeds
+
+
+def run(config: RunConfig, seed: int, root: Path | None = None,
+        progress_every: int = 0) -> store.Record:
+    """The record of (config, seed): read from the store, or trained and stored."""
+    found = store.load(config, seed, root)
+    if found:
+        return found
+    with store.lock(config, seed, root):
+        found = store.load(config, seed, root)  # another process may have finished it
+        if found:
+            return found
+        from cifar_mlp import training  # TensorFlow loads only when something trains
+
+        key = store.run_key(config, seed)
+        result = training.train(config, seed, paths.RUNS_DIR / key, progress_every)
+        return store.save(config, seed, result["history"], result["metrics"], root)
+
+
+def sweep(configs: Mapping[str, RunConfig] | Sequence[RunConfig], seeds=(0,),
+          root: Path | None = None, quiet: bool = False) -> pd.DataFrame:
+    """Run every config with every seed; one row per run, one line of progress per run.
+
+    `configs` is a list or a {name: config} mapping; the name becomes the
+    `variant` column that tables and plots group by.
+    """
+    named = dict(configs) if isinstance(configs, Mapping) else {
+        _label(c): c for c in configs}
+    seeds = check_seeds(seeds)
+    jobs = [(name, config, seed) for name, config in named.items() for seed in seeds]
+    stored = {i for i, (_, c, s) in enumerate(jobs) if store.load(c, s, root)}
+    if not quiet:
+        print(f"sweep: {len(jobs)} runs, {len(stored)} already stored, "
+              f"{len(jobs) - len(stored)} to train", flush=True)
+    rows, trained_seconds, trained = [], 0.0, 0
+    best = (-1.0, "")
+    for i, (name, config, seed) in enumerate(jobs):
+        start = time.perf_counter()
+        record = run(config, seed, root)
+        rows.append(to_row(record, name))
+        if i not in stored:
+            trained_seconds += time.perf_counter() - start
+            trained += 1
+        acc = record.metrics.get("val_accuracy", math.nan)
+        if acc == acc and acc > best[0]:
+            best = (acc, f"{name} seed {seed}")
+        if not quiet and i not in stored:
+            left = sum(1 for j in range(i + 1, len(jobs)) if j not in stored)
+            eta = trained_seconds / trained * left
+            status = "DIVERGED" if record.diverged else f"val_acc {acc:.3f}"
+            print(f"[{i + 1}/{len(jobs)}] {name} seed {seed}: {status} "
+                  f"({time.perf_counter() - start:.0f} s) | ETA {_duration(eta)}, "
+                  f"best {best[0]:.3f} ({best[1]})", flush=True)
+    return pd.DataFrame(rows)
+
+
+def to_row(record: store.Record, variant: str = "") -> dict:
+    """Flatten a record into one DataFrame row: variant, seed, config keys, metrics."""
+    config = {k: (str(list(v)) if isinstance(v, tuple) else v)
+              for k, v in record.config.to_dict().items()}
+    return {"variant": variant, "key": record.key, "seed": record.seed,
+            "depth": len(record.config.widths), "width": max(record.config.widths),
+            **config, **record.metrics}
+
+
+def histories(df: pd.DataFrame, root: Path | None = None) -> pd.DataFrame:
+    """Per-epoch histories of the runs in `df`, long format, for curve plots."""
+    frames = []
+    for row in df.itertuples():
+        h = store.read(store.record_dir(row.key, root)).history.copy()
+        h.insert(0, "variant", row.variant)
+        h.insert(1, "seed", row.seed)
+        frames.append(h)
+    return pd.concat(frames, ignore_index=True)
+
+
+def summarize(df: pd.DataFrame, metric: str = "val_accuracy", by: str = "variant") -> pd.DataFrame:
+    """Mean, spread (std) and count over seeds for each variant, best first; diverged runs count as NaN."""
+    ok = df.assign(**{metric: df[metric].where(df["status"] == "ok")})
+    out = ok.groupby(by, sort=False)[metric].agg(["mean", "std", "min", "max", "count"])
+    out["diverged"] = df.groupby(by, sort=False)["status"].apply(lambda s: (s != "ok").sum())
+    return out.sort_values("mean", ascending=False)
+
+
+def _label(config: RunConfig) -> str:
+    return ", ".join(f"{k}={v}" for k, v in config.changed().items()
+                     if k not in ("epochs", "train_size", "val_size")) or "default"
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds / 60:.0f} min" if seconds >= 90 else f"{seconds:.0f} s"
