@@ -11,7 +11,10 @@ import dataclasses
 import difflib
 import math
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
+
+from cifar_mlp import paths
 
 ACTIVATIONS = ("relu", "gelu", "tanh", "elu", "selu", "swish", "silu", "sigmoid",
                "leaky_relu", "mish", "softplus", "linear")
@@ -244,6 +247,8 @@ class Study:
     epochs: int
     train_size: int | None
     val_size: int
+    results_dir: Path
+    figures_dir: Path
     extra: dict = field(default_factory=dict)
 
     def __getattr__(self, name):
@@ -259,8 +264,9 @@ class Study:
 
 
 # Smoke: every cell in seconds on a few thousand real images. Full: the real study.
+# Values of None in a notebook's parameters cell mean "the profile's".
 PROFILE_DEFAULTS = {
-    "smoke": dict(seeds=(0,), epochs=2, train_size=2000, val_size=1000),
+    "smoke": dict(seeds=(0,), epochs=3, train_size=2000, val_size=1000),
     "full": dict(seeds=(0, 1), epochs=30, train_size=None, val_size=5000),
 }
 # Names IPython puts in every namespace, never parameters.
@@ -275,7 +281,7 @@ def study_from(namespace: dict, **notebook_params) -> Study:
     namespace that is neither common nor the notebook's own is a typo and is
     refused, so `papermill -p learnig_rate 0.1` fails instead of being ignored.
     """
-    common = ("profile", "seeds", "epochs", "train_size", "val_size")
+    common = ("profile", "seeds", "epochs", "train_size", "val_size", "results_dir")
     allowed = list(common) + list(notebook_params)
     plain = (int, float, str, bool, list, tuple, type(None))
     given = {k: v for k, v in namespace.items()
@@ -284,9 +290,14 @@ def study_from(namespace: dict, **notebook_params) -> Study:
     profile = given.get("profile", "full")
     _choice("profile", profile, PROFILES)
     defaults = PROFILE_DEFAULTS[profile]
-    values = {k: defaults[k] if given.get(k) is None else given[k] for k in common[1:]}
+    values = {k: defaults[k] if given.get(k) is None else given[k] for k in common[1:5]}
     seeds = check_seeds(values["seeds"])
-    # Check epochs, sizes and batch sizes the same way a run would, before anything trains.
+    # Check epochs and sizes the same way a run would, before anything trains.
     RunConfig(epochs=values["epochs"], train_size=values["train_size"], val_size=values["val_size"])
+    dirs = paths.profile_dirs(profile)
+    results_dir = given.get("results_dir")
+    if results_dir is not None and not isinstance(results_dir, str):
+        _fail("results_dir", results_dir, "a folder path as a string, or None for the profile's")
     extra = {k: given.get(k, v) for k, v in notebook_params.items()}
-    return Study(profile, seeds, values["epochs"], values["train_size"], values["val_size"], extra)
+    return Study(profile, seeds, values["epochs"], values["train_size"], values["val_size"],
+                 Path(results_dir) if results_dir else dirs["results"], dirs["figures"], extra)

@@ -24,3 +24,14 @@ RUNS_DIR = _dir("CIFAR_MLP_RUNS", PROJ_ROOT / "runs")
 NOTEBOOKS_DIR = PROJ_ROOT / "notebooks"
 REPORTS_DIR = _dir("CIFAR_MLP_REPORTS", PROJ_ROOT / "reports")
 FIGURES_DIR = REPORTS_DIR / "figures"
+# Smoke-profile outputs: scratch, so a quick check never touches committed results.
+SMOKE_DIR = _dir("CIFAR_MLP_SMOKE_DIR", PROJ_ROOT / "build" / "smoke")
+
+
+def profile_dirs(profile: str) -> dict[str, Path]:
+    """Where a profile's run records, reports and figures go."""
+    if profile == "full":
+        return {"results": RESULTS_DIR, "reports": REPORTS_DIR, "figures": FIGURES_DIR}
+    root = SMOKE_DIR
+    return {"results": root / "results", "reports": root / "reports",
+            "figures": root / "reports" / "figures"}
