@@ -1,0 +1,135 @@
+"""Every figure of the study, with one look. Each returns the figure and saves it.
+
+Inputs are the tidy frames of `cifar_mlp.sweep`: one row per run (`sweep`)
+or one row per run and epoch (`histories`). Diverged runs are drawn as
+crosses at the bottom of accuracy plots, never as if they had a score.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+
+from cifar_mlp.data import CLASS_NAMES
+
+LABELS = {"val_accuracy": "validation accuracy", "accuracy": "training accuracy",
+          "val_loss": "validation loss", "loss": "training loss", "lr": "learning rate",
+          "seconds_per_epoch": "seconds per epoch", "params": "parameters",
+          "gap": "train − validation accuracy", "epoch": "epoch", "test_accuracy": "test accuracy"}
+
+
+def theme() -> None:
+    """One seaborn look for every figure, readable at portfolio size."""
+    sns.set_theme(context="notebook", style="whitegrid", palette="colorblind",
+                  rc={"figure.dpi": 110, "savefig.dpi": 130, "figure.figsize": (7.5, 4.2),
+                      "axes.titleweight": "bold", "axes.spines.top": False,
+                      "axes.spines.right": False})
+
+
+def label(name: str) -> str:
+    return LABELS.get(name, name.replace("_", " "))
+
+
+def save(fig: plt.Figure, name: str, folder: Path) -> plt.Figure:
+    """Save as PNG in `folder` (the profile's figures folder) and return the figure."""
+    folder.mkdir(parents=True, exist_ok=True)
+    fig.savefig(folder / f"{name}.png", bbox_inches="tight")
+    return fig
+
+
+def sample_grid(x: np.ndarray, y: np.ndarray, name: str, folder: Path, per_class: int = 8,
+                predicted: np.ndarray | None = None) -> plt.Figure:
+    """A grid of uint8 images (N×32×32×3), one row per class, titled with class names."""
+    rows = []
+    for c in range(len(CLASS_NAMES)):
+        idx = np.flatnonzero(y == c)[:per_class]
+        rows.append(idx)
+    fig, axes = plt.subplots(len(rows), per_class, figsize=(per_class * 0.9, len(rows) * 0.95))
+    for r, idx in enumerate(rows):
+        for col in range(per_class):
+            ax = axes[r, col]
+            ax.axis("off")
+            if col < len(idx):
+                ax.imshow(x[idx[col]])
+                if predicted is not None:
+                    ax.set_title(CLASS_NAMES[predicted[idx[col]]], fontsize=7, color="crimson")
+        axes[r, 0].text(-4, 16, CLASS_NAMES[r], ha="right", va="center", fontsize=9)
+    fig.subplots_adjust(wspace=0.05, hspace=0.15 if predicted is None else 0.45)
+    return save(fig, name, folder)
+
+
+def curves(hist: pd.DataFrame, metrics=("accuracy", "val_accuracy"), hue: str = "variant",
+           name: str = "curves", folder: Path | None = None, title: str = "") -> plt.Figure:
+    """Per-epoch curves, mean over seeds with a band for their spread; one panel per metric."""
+    fig, axes = plt.subplots(1, len(metrics), figsize=(6.2 * len(metrics), 4), squeeze=False)
+    for ax, metric in zip(axes[0], metrics):
+        sns.lineplot(hist, x="epoch", y=metric, hue=hue, errorbar=("pi", 100), ax=ax,
+                     legend=ax is axes[0][-1])
+        ax.set(xlabel="epoch", ylabel=label(metric))
+    if len(hist[hue].unique()) > 1:
+        sns.move_legend(axes[0][-1], "upper left", bbox_to_anchor=(1.02, 1), title=hue)
+    if title:
+        fig.suptitle(title)
+    return save(fig, name, folder) if folder else fig
+
+
+def isolation(df: pd.DataFrame, x: str, metric: str = "val_accuracy", hue: str | None = None,
+              name: str = "isolation", folder: Path | None = None, title: str = "",
+              log_x: bool = False) -> plt.Figure:
+    """Metric against one hyperparameter: every seed as a dot, the mean as a line."""
+    ok = df[df["status"] == "ok"]
+    fig, ax = plt.subplots()
+    sns.stripplot(ok, x=x, y=metric, hue=hue, dodge=hue is not None, alpha=0.55,
+                  native_scale=log_x or pd.api.types.is_numeric_dtype(ok[x]), ax=ax, legend=False)
+    sns.pointplot(ok, x=x, y=metric, hue=hue, dodge=0.3 if hue else False, errorbar=None,
+                  native_scale=log_x or pd.api.types.is_numeric_dtype(ok[x]), markers="D", ax=ax)
+    diverged = df[df["status"] != "ok"]
+    if len(diverged):
+        ax.scatter(diverged[x], [ax.get_ylim()[0]] * len(diverged), marker="x", color="crimson",
+                   label="diverged", zorder=5)
+        ax.legend()
+    if log_x:
+        ax.set_xscale("log")
+    ax.set(xlabel=label(x), ylabel=label(metric), title=title)
+    return save(fig, name, folder) if folder else fig
+
+
+def heatmap(df: pd.DataFrame, x: str, y: str, metric: str = "val_accuracy",
+            name: str = "heatmap", folder: Path | None = None, title: str = "",
+            fmt: str = ".3f") -> plt.Figure:
+    """Mean of `metric` over seeds on an x × y grid."""
+    table = df[df["status"] == "ok"].pivot_table(index=y, columns=x, values=metric, aggfunc="mean")
+    fig, ax = plt.subplots(figsize=(1.1 * table.shape[1] + 2.5, 0.6 * table.shape[0] + 1.8))
+    sns.heatmap(table, annot=True, fmt=fmt, cmap="viridis", cbar_kws={"label": label(metric)}, ax=ax)
+    ax.set(xlabel=label(x), ylabel=label(y), title=title)
+    return save(fig, name, folder) if folder else fig
+
+
+def bars(summary: pd.DataFrame, metric: str = "val_accuracy", name: str = "bars",
+         folder: Path | None = None, title: str = "") -> plt.Figure:
+    """Mean ± std over seeds per variant, from `sweep.summarize`."""
+    fig, ax = plt.subplots(figsize=(7.5, 0.45 * len(summary) + 1.2))
+    ax.barh(summary.index.astype(str), summary["mean"], xerr=summary["std"].fillna(0),
+            color=sns.color_palette()[0], alpha=0.85, capsize=3)
+    ax.invert_yaxis()
+    low = np.nanmin(summary["mean"] - summary["std"].fillna(0))
+    ax.set_xlim(max(0.0, low - 0.02), None)
+    ax.set(xlabel=label(metric) + " (mean ± std over seeds)", title=title)
+    return save(fig, name, folder) if folder else fig
+
+
+def confusion(y_true: np.ndarray, y_pred: np.ndarray, name: str = "confusion",
+              folder: Path | None = None, title: str = "") -> plt.Figure:
+    """Row-normalised confusion matrix with class names."""
+    counts = np.zeros((len(CLASS_NAMES),) * 2)
+    np.add.at(counts, (y_true, y_pred), 1)
+    rates = counts / counts.sum(axis=1, keepdims=True)
+    fig, ax = plt.subplots(figsize=(7.5, 6.2))
+    sns.heatmap(rates, annot=True, fmt=".2f", cmap="Blues", xticklabels=CLASS_NAMES,
+                yticklabels=CLASS_NAMES, cbar_kws={"label": "fraction of true class"}, ax=ax)
+    ax.set(xlabel="predicted class", ylabel="true class", title=title)
+    return save(fig, name, folder) if folder else fig
