@@ -273,11 +273,13 @@ PROFILE_DEFAULTS = {
 _IPYTHON_NAMES = {"In", "Out", "exit", "quit", "get_ipython", "open"}
 
 
-def study_from(namespace: dict, **notebook_params) -> Study:
+def study_from(namespace: dict, profiles: dict | None = None, **notebook_params) -> Study:
     """Validate a notebook's parameters cell (plus anything papermill injected).
 
-    `namespace` is the notebook's `globals()`; `notebook_params` are the
-    notebook's own parameters with their values. A plain value in the
+    `namespace` is the notebook's `globals()`. `notebook_params` names the
+    notebook's own parameters (with their values); `profiles` gives this
+    notebook's values per profile, e.g. {"full": {"epochs": 20, "depths": [1, 2, 3]}},
+    used wherever the parameters cell says None. A plain value in the
     namespace that is neither common nor the notebook's own is a typo and is
     refused, so `papermill -p learnig_rate 0.1` fails instead of being ignored.
     """
@@ -287,17 +289,19 @@ def study_from(namespace: dict, **notebook_params) -> Study:
     given = {k: v for k, v in namespace.items()
              if not k.startswith("_") and k not in _IPYTHON_NAMES and isinstance(v, plain)}
     check_keys(given, allowed, what="notebook parameter")
+    given.update(notebook_params)
     profile = given.get("profile", "full")
     _choice("profile", profile, PROFILES)
-    defaults = PROFILE_DEFAULTS[profile]
-    values = {k: defaults[k] if given.get(k) is None else given[k] for k in common[1:5]}
-    seeds = check_seeds(values["seeds"])
+    defaults = {**PROFILE_DEFAULTS[profile], **(profiles or {}).get(profile, {})}
+    values = {k: defaults.get(k) if given.get(k) is None else given[k]
+              for k in allowed if k not in ("profile", "results_dir")}
+    seeds = check_seeds(values.pop("seeds"))
     # Check epochs and sizes the same way a run would, before anything trains.
     RunConfig(epochs=values["epochs"], train_size=values["train_size"], val_size=values["val_size"])
     dirs = paths.profile_dirs(profile)
     results_dir = given.get("results_dir")
     if results_dir is not None and not isinstance(results_dir, str):
         _fail("results_dir", results_dir, "a folder path as a string, or None for the profile's")
-    extra = {k: given.get(k, v) for k, v in notebook_params.items()}
+    extra = {k: values[k] for k in notebook_params}
     return Study(profile, seeds, values["epochs"], values["train_size"], values["val_size"],
                  Path(results_dir) if results_dir else dirs["results"], dirs["figures"], extra)
