@@ -100,6 +100,18 @@ def summarize(df: pd.DataFrame, metric: str = "val_accuracy", by: str = "variant
     return out.sort_values("mean", ascending=False)
 
 
+def within_noise(summary: pd.DataFrame, a: str, b: str) -> bool:
+    """Whether two variants of `summarize` are indistinguishable over seeds.
+
+    True when their means are closer than the larger std, or their min–max
+    ranges overlap: then the seeds alone could explain the difference.
+    """
+    x, y = summary.loc[a], summary.loc[b]
+    spread = max((s for s in (x["std"], y["std"]) if s == s), default=0.0)  # NaN: one seed
+    overlap = x["min"] <= y["max"] and y["min"] <= x["max"]
+    return bool(abs(x["mean"] - y["mean"]) < spread or overlap)
+
+
 def _label(config: RunConfig) -> str:
     return ", ".join(f"{k}={v}" for k, v in config.changed().items()
                      if k not in ("epochs", "train_size", "val_size")) or "default"
