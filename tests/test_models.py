@@ -1,0 +1,35 @@
+from cifar_mlp.config import RunConfig
+from cifar_mlp.models import build_mlp
+
+
+def layer_summary(model):
+    return [(type(l).__name__, getattr(l, "units", None)) for l in model.layers]
+
+
+def test_reproduces_the_studys_5955466_parameter_mlp():
+    config = RunConfig(widths=(128, 256, 1024, 2048, 1024, 1024),
+                       activation=("relu", "relu", "gelu", "relu", "tanh", "tanh"),
+                       batchnorm=("after", "off", "off", "after", "off", "off"),
+                       dropout=(0, 0, 0.2, 0.2, 0, 0))
+    model = build_mlp(config)
+    assert model.count_params() == 5_955_466
+    # Dense 128 relu, BN, Dense 256 relu, Dense 1024 gelu, Dropout 0.2, Dense 2048 relu,
+    # Dropout 0.2, BN, Dense 1024 tanh, Dense 1024 tanh, Dense 10 softmax.
+    kinds = [type(l).__name__ for l in model.layers]
+    assert kinds == ["Dense", "Activation", "BatchNormalization", "Dense", "Activation",
+                     "Dense", "Activation", "Dropout", "Dense", "Activation", "Dropout",
+                     "BatchNormalization", "Dense", "Activation", "Dense", "Activation", "Dense"]
+    activations = [l.activation.__name__ for l in model.layers if type(l).__name__ == "Activation"]
+    assert activations == ["relu", "relu", "gelu", "relu", "tanh", "tanh"]
+
+
+def test_reference_recipe_blocks_put_bn_before_the_activation():
+    model = build_mlp(RunConfig(batchnorm="before", dropout=0.1, input_dropout=0.2, l2=5e-5,
+                                initializer="he_normal"))
+    kinds = [type(l).__name__ for l in model.layers]
+    assert kinds[:5] == ["Dropout", "Dense", "BatchNormalization", "Activation", "Dropout"]
+    dense = model.layers[1]
+    assert not dense.use_bias  # BN's beta replaces it
+    assert type(dense.kernel_initializer).__name__ == "HeNormal"
+    assert abs(float(dense.kernel_regularizer.l2) - 5e-5) < 1e-12
+    assert model.output_shape == (None, 10)
