@@ -77,6 +77,25 @@ def curves(hist: pd.DataFrame, metrics=("accuracy", "val_accuracy"), hue: str = 
     return save(fig, name, folder) if folder else fig
 
 
+def train_val(hist: pd.DataFrame, metrics=("accuracy", "loss"), name: str = "train_val",
+              folder: Path | None = None, title: str = "") -> plt.Figure:
+    """Training and validation curves of each metric in one panel, so the gap shows.
+
+    Mean over seeds with a band for their spread; a dotted line marks the best
+    validation epoch of the mean curve (highest accuracy, lowest loss).
+    """
+    long = pd.concat([hist.assign(split=split, **{m: hist[prefix + m] for m in metrics})
+                      for split, prefix in (("training", ""), ("validation", "val_"))])
+    fig = curves(long, metrics, hue="split", title=title)
+    for ax, metric in zip(fig.axes, metrics):
+        mean = hist.groupby("epoch")["val_" + metric].mean()
+        best = mean.idxmax() if "accuracy" in metric or "top5" in metric else mean.idxmin()
+        ax.axvline(best, color="grey", linestyle=":", linewidth=1.2)
+        ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
+        ax.set_ylabel(metric.replace("_", " "))
+    return save(fig, name, folder) if folder else fig
+
+
 def isolation(df: pd.DataFrame, x: str, metric: str = "val_accuracy", hue: str | None = None,
               name: str = "isolation", folder: Path | None = None, title: str = "",
               log_x: bool = False) -> plt.Figure:
