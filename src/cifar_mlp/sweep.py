@@ -112,6 +112,51 @@ def within_noise(summary: pd.DataFrame, a: str, b: str) -> bool:
     return bool(abs(x["mean"] - y["mean"]) < spread or overlap)
 
 
+def mean_std(summary: pd.DataFrame, variant: str, digits: int = 3) -> str:
+    """A variant's 'mean ± std' from `summarize`, for prose; 'mean (1 seed)' without a spread."""
+    row = summary.loc[variant]
+    if row["count"] < 2:
+        return f"{row['mean']:.{digits}f} (1 seed)"
+    return f"{row['mean']:.{digits}f} ± {row['std']:.{digits}f}"
+
+
+# Seconds per epoch of the reference 3×128 MLP (427,658 weights, batch 128) on
+# 45,000 images on the study's 2-core CPU. Only used to announce a plan's cost.
+REFERENCE_SECONDS_PER_EPOCH = 1.5
+REFERENCE_WEIGHTS = 427_658
+
+
+def weight_count(config: RunConfig) -> int:
+    """Weights and biases of the config's Dense layers (what training time scales with)."""
+    sizes = (32 * 32 * 3, *config.widths, 10)
+    return sum(n_in * n_out + n_out for n_in, n_out in zip(sizes, sizes[1:]))
+
+
+def estimated_seconds(config: RunConfig) -> float:
+    """A rough training time: the reference's, scaled by weights, images and batch size."""
+    images = config.train_size or 50000 - config.val_size
+    size = max(weight_count(config) / REFERENCE_WEIGHTS, 0.7)  # small nets keep per-step costs
+    small_batch = max(1.0, 128 / config.batch_size) ** 0.8  # batch 32 is about 3× slower
+    return REFERENCE_SECONDS_PER_EPOCH * images / 45000 * size * small_batch * config.epochs
+
+
+def plan(*sweeps: tuple[Mapping[str, RunConfig], Sequence[int]], root: Path | None = None) -> int:
+    """Announce a notebook's sweeps before any trains: runs, stored, rough minutes.
+
+    Each argument is a (configs, seeds) pair as given to `sweep`; a run shared
+    by two sweeps (same config and seed) is counted and trained once. Returns
+    the number of distinct runs, for the sanity checks.
+    """
+    jobs = {store.run_key(c, s): c for configs, seeds in sweeps
+            for c in dict(configs).values() for s in check_seeds(seeds)}
+    todo = [c for key, c in jobs.items() if not (store.record_dir(key, root) / "metrics.json").exists()]
+    minutes = sum(estimated_seconds(c) for c in todo) / 60
+    print(f"plan: {len(jobs)} distinct runs, {len(jobs) - len(todo)} already stored, "
+          f"{len(todo)} to train: about {minutes:.1f} min of training "
+          f"(at {REFERENCE_SECONDS_PER_EPOCH} s per epoch of the 3×128 reference)", flush=True)
+    return len(jobs)
+
+
 def _label(config: RunConfig) -> str:
     return ", ".join(f"{k}={v}" for k, v in config.changed().items()
                      if k not in ("epochs", "train_size", "val_size")) or "default"
