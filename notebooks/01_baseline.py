@@ -1,0 +1,225 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python (cifar-mlp)
+#     language: python
+#     name: cifar-mlp
+# ---
+
+# %% [markdown]
+# # 01 · Baseline: a plain MLP on CIFAR-10
+#
+# How well does a plain multilayer perceptron do on CIFAR-10, and where does it
+# overfit? An MLP sees each 32×32 colour image as 3,072 unrelated numbers: it
+# knows nothing of neighbouring pixels, so it has to learn from 45,000 images
+# what a convolutional network gets for free. We train the simplest reasonable
+# one, three hidden layers of 128 ReLU units with no regularization, and follow
+# training and validation accuracy and loss epoch by epoch to see when it stops
+# learning things that generalize. Every later notebook is measured against it.
+#
+# **Scientific**: training time — the epoch, on the training and validation curves.
+# **Nuisance**: none — Adam at its default rate 1e-3 with batch 128 is the usual
+# starting point; notebooks 02–05 vary the model and its training.
+# **Fixed**: 3 hidden layers × 128 units, ReLU, Glorot-uniform initialization,
+# no batch norm, dropout or L2, Adam (lr 1e-3), batch size 128, 30 epochs;
+# 45,000 training and 5,000 stratified validation images.
+
+# %% [markdown]
+# ## Setup
+
+# %%
+import numpy as np
+import pandas as pd
+from IPython.display import Markdown
+
+from cifar_mlp import config, data, models, plots, report, sweep
+
+plots.theme()
+
+# %% tags=["parameters"]
+profile = "full"  # "smoke" runs every cell in seconds on 2,000 images
+seeds = None  # None: the profile's (full: 2 seeds, enough to see the spread of one model)
+epochs = None  # None: the profile's (full: 30, well past the best epoch, so overfitting shows)
+train_size = None  # None: the profile's (full: all 45,000 images left after validation)
+val_size = None  # None: the profile's (full: 5,000 images)
+results_dir = None  # None: the profile's run store (full: results/)
+
+# %%
+study = config.study_from(
+    globals(),
+    profiles={"full": dict(seeds=[0, 1], epochs=30)},
+)
+study
+
+# %% [markdown]
+# ## Data
+#
+# Ten classes of 32×32 colour images. A few training images per class (the
+# validation and test images are never shown or inspected):
+
+# %%
+raw = data.load_cifar10()
+plots.sample_grid(raw["x_train"], raw["y_train"], name="01_samples", folder=study.figures_dir);
+
+# %% [markdown]
+# Every run trains on the same seeded, stratified split of the 50,000 training
+# images; the 10,000 test images stay aside until the final recipe. Only the
+# test *labels* are counted here, to show that all three sets are balanced, so
+# plain accuracy is a fair summary (chance is 0.1).
+
+# %%
+base = study.base()
+split = data.load_split(base.val_size, base.train_size, base.split_seed)  # the runs' own copy
+balance = pd.DataFrame({
+    "train": np.bincount(split.y_train, minlength=data.NUM_CLASSES),
+    "validation": np.bincount(split.y_val, minlength=data.NUM_CLASSES),
+    "test": np.bincount(raw["y_test"], minlength=data.NUM_CLASSES),
+}, index=pd.Index(data.CLASS_NAMES, name="class"))
+balance.loc["total"] = balance.sum()
+print(f"inputs: {split.x_train.shape[1]:,} features per image, scaled to "
+      f"[{split.x_train.min():.0f}, {split.x_train.max():.0f}]")
+balance
+
+# %% [markdown]
+# ## Runs
+#
+# The baseline spelled out, although every value is the config's default: the
+# later notebooks change one thing at a time from here.
+
+# %%
+baseline = study.base(widths=[128, 128, 128], activation="relu", initializer="glorot_uniform",
+                      batchnorm="off", dropout=0.0, l2=0.0, optimizer="adam", lr=1e-3,
+                      batch_size=128)
+runs = {"baseline": baseline}
+n_runs = sweep.plan((runs, study.seeds), root=study.results_dir)
+
+# %%
+df = sweep.sweep(runs, study.seeds, root=study.results_dir)
+hist = sweep.histories(df, root=study.results_dir)
+
+# %% [markdown]
+# ## Results
+#
+# ### Size and speed
+#
+# Almost all the weights sit in the first layer, which maps 3,072 pixels to
+# 128 units; the deeper layers are cheap.
+
+# %%
+model = models.build_mlp(baseline)
+layers = pd.DataFrame([(layer.name, layer.count_params()) for layer in model.layers
+                       if layer.count_params()], columns=["layer", "parameters"]).set_index("layer")
+layers["share"] = (layers["parameters"] / layers["parameters"].sum()).round(3)
+layers
+
+# %% [markdown]
+# Per seed: the stored run's size and speed (the median seconds per epoch,
+# so the first epoch's compilation does not count), the best epoch by
+# validation accuracy, and the train–validation gap of the last epoch.
+
+# %%
+per_seed = df.set_index("seed")[["params", "seconds_per_epoch", "wall_seconds", "best_epoch",
+                                 "best_val_accuracy", "val_accuracy", "train_accuracy"]]
+per_seed = per_seed.assign(gap=per_seed["train_accuracy"] - per_seed["val_accuracy"])
+per_seed.round(3)
+
+# %% [markdown]
+# ### Training against validation
+#
+# Mean over seeds, the band spans them; the dotted line is the best
+# validation epoch of the mean curve.
+
+# %%
+curves_path = study.figures_dir / "01_curves.png"
+plots.train_val(hist, metrics=("accuracy", "loss"), name=curves_path.stem,
+                folder=study.figures_dir, title="Baseline 3×128 MLP: training against validation");
+
+# %% [markdown]
+# The gap epoch by epoch (mean over seeds; every few epochs):
+
+# %%
+by_epoch = (hist.assign(gap=hist["accuracy"] - hist["val_accuracy"])
+            .groupby("epoch")[["accuracy", "val_accuracy", "gap", "loss", "val_loss"]].mean())
+step = max(1, len(by_epoch) // 8)
+by_epoch.iloc[sorted({*range(0, len(by_epoch), step), len(by_epoch) - 1})].round(3)
+
+# %% [markdown]
+# ## Conclusions
+
+# %%
+summary = sweep.summarize(df)
+best = sweep.summarize(df, metric="best_val_accuracy")
+best_epoch = int(by_epoch["val_accuracy"].idxmax())  # of the mean curve
+loss_epoch = int(by_epoch["val_loss"].idxmin())  # where validation loss turns up
+last = by_epoch.iloc[-1]
+loss_rise = last["val_loss"] / by_epoch["val_loss"].min() - 1
+drop = best.loc["baseline", "mean"] - summary.loc["baseline", "mean"]
+spread = max(summary.loc["baseline", "std"], best.loc["baseline", "std"])
+noise = ("more than the spread between seeds" if len(study.seeds) > 1 and drop > spread
+         else "inside the spread between seeds" if len(study.seeds) > 1
+         else "with one seed, so of unknown significance")
+epochs_seen = sorted(set(df["best_epoch"]))
+at = f"epoch {epochs_seen[0]}" if len(epochs_seen) == 1 else f"epochs {epochs_seen[0]}–{epochs_seen[-1]}"
+if loss_epoch < study.epochs:
+    overfitting = (f"Validation loss is lowest at epoch {loss_epoch} and then rises by "
+                   f"{loss_rise:.0%} by epoch {study.epochs}, while training loss keeps falling: "
+                   "from there on the model learns the training images rather than the classes. "
+                   f"Validation accuracy lags: it peaks at epoch {best_epoch} of the mean curve "
+                   f"and ends {drop:.3f} lower, {noise}.")
+else:
+    overfitting = (f"Validation loss is still falling at epoch {study.epochs}: "
+                   "by that measure the model has not started to overfit yet.")
+Markdown(f"""
+* **Accuracy.** The plain 3×128 MLP ({per_seed['params'].iloc[0]:,} parameters,
+  {layers['share'].iloc[0]:.0%} of them in the first layer) reaches its best validation
+  accuracy, {sweep.mean_std(best, 'baseline')}, at {at}, {best.loc['baseline', 'mean'] / 0.1:.1f}×
+  chance. After all {study.epochs} epochs it is at {sweep.mean_std(summary, 'baseline')}.
+* **Overfitting.** {overfitting}
+* **The gap.** Training accuracy climbs to {last['accuracy']:.3f} while validation accuracy stays
+  at {last['val_accuracy']:.3f}: a train–validation gap of {last['gap']:.3f} at the last epoch,
+  against {by_epoch['gap'].loc[best_epoch]:.3f} at the best epoch. Closing it is the job of
+  notebooks 03 (regularization) and 05 (stopping at the right epoch).
+* **Cost.** One epoch over {len(split.y_train):,} images takes
+  {per_seed['seconds_per_epoch'].median():.1f} s on this CPU (median over epochs and seeds).
+""")
+
+# %%
+report.publish(
+    study, "01_baseline",
+    headline=f"A plain 3×128 MLP peaks at {best.loc['baseline', 'mean']:.3f} validation accuracy "
+             f"(epoch {best_epoch}), then overfits: train−val gap {last['gap']:.2f} "
+             f"after {study.epochs} epochs",
+    numbers={"best val accuracy": sweep.mean_std(best, "baseline"),
+             "last-epoch val accuracy": sweep.mean_std(summary, "baseline"),
+             "best epoch (mean curve)": best_epoch,
+             "val loss minimum at epoch": loss_epoch,
+             "train−val gap, last epoch": float(last["gap"]),
+             "parameters": int(per_seed["params"].iloc[0]),
+             "seconds per epoch": float(per_seed["seconds_per_epoch"].median())},
+    figure=curves_path,
+)
+
+# %% [markdown]
+# Sanity checks: fail loudly if the runs above are nonsense.
+
+# %%
+assert len(df) == n_runs == len(study.seeds), "missing runs"
+assert (df["status"] == "ok").all(), "the baseline diverged"
+assert (df["epochs_run"] == study.epochs).all(), "a run stopped early"
+assert (df["best_val_accuracy"] > 0.2).all(), "barely above chance (0.1)"
+assert (df["params"] == layers["parameters"].sum()).all(), "the stored run is not this model"
+assert layers["parameters"].sum() == sweep.weight_count(baseline) == 427_658, "3×128 has 427,658 weights"
+assert hist.groupby("seed")["loss"].agg(lambda s: s.iloc[-1] < s.iloc[0]).all(), "training loss did not fall"
+counts = balance.drop(index="total")
+assert balance.loc["total"].tolist() == [len(split.y_train), len(split.y_val), len(raw["y_test"])]
+assert (counts.max() - counts.min() <= 1).all(), "a set is not stratified by class"
+if study.profile == "full":
+    assert best.loc["baseline", "mean"] > 0.45, "the baseline MLP should clear 0.45 on CIFAR-10"
+    assert last["gap"] > 0.05, "30 unregularized epochs should overfit"
