@@ -1,0 +1,85 @@
+"""Every study notebook: the shared skeleton, a synced stripped pair, and a smoke run.
+
+The smoke run executes each notebook through the report pipeline on real
+CIFAR-10 images (2,000 training images, 3 epochs) and checks the HTML.
+Runs already stored under build/smoke are reused, so a second run is quick.
+"""
+
+import json
+import re
+from pathlib import Path
+
+import jupytext
+import pytest
+
+from cifar_mlp import paths, report
+
+NOTEBOOKS = sorted(paths.NOTEBOOKS_DIR.glob("[0-9][0-9]_*.py"))
+SECTIONS = ["## Setup", "## Data", "## Runs", "## Results", "## Conclusions"]
+
+
+def test_there_are_study_notebooks():
+    assert len(NOTEBOOKS) >= 5, [p.name for p in NOTEBOOKS]
+
+
+@pytest.mark.parametrize("source", NOTEBOOKS, ids=lambda p: p.stem)
+def test_skeleton(source: Path):
+    nb = jupytext.read(source)
+    header = nb.cells[0]
+    assert header.cell_type == "markdown" and re.match(r"# \d\d · ", header.source)
+    for word in ("**Scientific**", "**Nuisance**", "**Fixed**"):
+        assert word in header.source, f"{source.name}: header lacks {word}"
+    headings = [line for c in nb.cells if c.cell_type == "markdown"
+                for line in c.source.splitlines() if line.startswith("## ")]
+    assert [h for h in headings if h in SECTIONS] == SECTIONS, headings
+    tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(tagged) == 1, f"{source.name}: needs exactly one cell tagged parameters"
+    params = tagged[0].source
+    assert re.search(r'^profile = "full"', params, re.M)
+    # Every parameter carries a why-comment.
+    for line in params.splitlines():
+        if re.match(r"\w+ = ", line):
+            assert "#" in line, f"{source.name}: parameter without a comment: {line}"
+    assert nb.metadata["kernelspec"]["name"] == report.KERNEL
+
+
+@pytest.mark.parametrize("source", NOTEBOOKS, ids=lambda p: p.stem)
+def test_ipynb_is_paired_in_sync_and_stripped(source: Path):
+    ipynb = source.with_suffix(".ipynb")
+    assert ipynb.exists(), f"{ipynb.name} missing: run `make sync`"
+    raw = json.loads(ipynb.read_text())
+    for cell in raw["cells"]:
+        if cell["cell_type"] == "code":
+            assert cell["outputs"] == [] and cell["execution_count"] is None, \
+                f"{ipynb.name} carries outputs: commit it stripped"
+    paired, text = jupytext.read(ipynb), jupytext.read(source)
+    assert [(c.cell_type, c.source) for c in paired.cells] == \
+        [(c.cell_type, c.source) for c in text.cells], f"{source.name} and {ipynb.name} differ: `make sync`"
+    assert raw["metadata"]["kernelspec"]["name"] == report.KERNEL
+
+
+@pytest.fixture(scope="module")
+def smoke():
+    """Execute and render every notebook in the smoke profile, once."""
+    out = paths.profile_dirs("smoke")["reports"]
+    results = report.build("smoke", out=out)
+    return out, {r.name: r for r in results}
+
+
+@pytest.mark.real
+@pytest.mark.slow
+def test_every_notebook_runs_in_smoke_and_renders_with_figures(smoke):
+    out, results = smoke
+    failed = {n: r.error for n, r in results.items() if r.status != "ok"}
+    assert not failed, failed
+    for source in NOTEBOOKS:
+        page = out / f"{source.stem}.html"
+        assert page.exists(), page
+        html = page.read_text()
+        assert "data:image/png;base64" in html, f"{page.name} has no embedded figure"
+        assert "Traceback" not in html
+        summary = json.loads((out / "summaries" / f"{source.stem}.json").read_text())
+        assert summary["profile"] == "smoke" and (out / summary["figure"]).exists()
+    index = (out / "index.html").read_text()
+    for source in NOTEBOOKS:
+        assert f'href="{source.stem}.html"' in index
