@@ -112,6 +112,23 @@ def within_noise(summary: pd.DataFrame, a: str, b: str) -> bool:
     return bool(abs(x["mean"] - y["mean"]) < spread or overlap)
 
 
+def noise_verdict(summary: pd.DataFrame, a: str, b: str) -> str:
+    """`within_noise` for prose, also when a variant has a single seed (noise unknown)."""
+    if summary.loc[[a, b], "count"].min() < 2:
+        return "one seed, so the seed noise is unknown"
+    return "inside the seed noise" if within_noise(summary, a, b) else "beyond the seed noise"
+
+
+def best_against(summary: pd.DataFrame, reference: str) -> str:
+    """Prose: the best variant of `summarize` against `reference` (the runner-up if it is the best)."""
+    best = summary.index[0]
+    other = reference if best != reference else summary.index[min(1, len(summary) - 1)]
+    if other == best:
+        return f"*{best}* at {mean_std(summary, best)}, the only variant"
+    return (f"best is *{best}* at {mean_std(summary, best)}, against *{other}* at "
+            f"{mean_std(summary, other)} ({noise_verdict(summary, best, other)})")
+
+
 def mean_std(summary: pd.DataFrame, variant: str, digits: int = 3) -> str:
     """A variant's 'mean ± std' from `summarize`, for prose; 'mean (1 seed)' without a spread."""
     row = summary.loc[variant]
