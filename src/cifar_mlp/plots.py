@@ -113,6 +113,36 @@ def isolation(df: pd.DataFrame, x: str, metric: str = "val_accuracy", hue: str |
         ax.legend()
     if log_x:
         ax.set_xscale("log")
+    values = np.sort(ok[x].unique()) if pd.api.types.is_numeric_dtype(ok[x]) else []
+    if 0 < len(values) <= 12:  # tick the values compared, not 1.25 or 6×10¹
+        ax.set_xticks(values, [f"{v:g}" for v in values])
+        ax.minorticks_off()
+    ax.set(xlabel=label(x), ylabel=label(metric), title=title)
+    return save(fig, name, folder) if folder else fig
+
+
+def tradeoff(df: pd.DataFrame, x: str = "seconds_per_epoch", metric: str = "val_accuracy",
+             hue: str | None = None, name: str = "tradeoff", folder: Path | None = None,
+             title: str = "", log_x: bool = True) -> plt.Figure:
+    """Metric against a cost, one labelled point per variant: the mean over seeds,
+    with a bar for the seeds' min–max. Points up and to the left are the bargains."""
+    ok = df[df["status"] == "ok"]
+    keys = ["variant"] + ([hue] if hue else [])
+    points = ok.groupby(keys, sort=False).agg(x=(x, "mean"), y=(metric, "mean"),
+                                              low=(metric, "min"), high=(metric, "max")).reset_index()
+    colors = dict(zip(points[hue].unique(), sns.color_palette())) if hue else {}
+    fig, ax = plt.subplots()
+    for p in points.itertuples():
+        color = colors.get(getattr(p, hue), None) if hue else sns.color_palette()[0]
+        ax.errorbar(p.x, p.y, yerr=[[p.y - p.low], [p.high - p.y]], fmt="o", color=color,
+                    capsize=3, label=getattr(p, hue) if hue else None)
+        ax.annotate(p.variant, (p.x, p.y), textcoords="offset points", xytext=(5, 4), fontsize=8)
+    if hue:  # one legend entry per hue value
+        handles, labels = ax.get_legend_handles_labels()
+        unique = dict(zip(labels, handles))
+        ax.legend(unique.values(), unique.keys(), title=hue)
+    if log_x:
+        ax.set_xscale("log")
     ax.set(xlabel=label(x), ylabel=label(metric), title=title)
     return save(fig, name, folder) if folder else fig
 
