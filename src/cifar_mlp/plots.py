@@ -7,6 +7,7 @@ crosses at the bottom of accuracy plots, never as if they had a score.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -96,28 +97,39 @@ def train_val(hist: pd.DataFrame, metrics=("accuracy", "loss"), name: str = "tra
     return save(fig, name, folder) if folder else fig
 
 
-def isolation(df: pd.DataFrame, x: str, metric: str = "val_accuracy", hue: str | None = None,
-              name: str = "isolation", folder: Path | None = None, title: str = "",
-              log_x: bool = False) -> plt.Figure:
-    """Metric against one hyperparameter: every seed as a dot, the mean as a line."""
+def isolation(df: pd.DataFrame, x: str, metric: str | Sequence[str] = "val_accuracy",
+              hue: str | None = None, name: str = "isolation", folder: Path | None = None,
+              title: str = "", log_x: bool = False) -> plt.Figure:
+    """Metric against one hyperparameter: every seed as a dot, the mean as a line.
+
+    Several metrics, e.g. ("best_val_accuracy", "gap"), give one panel each, side by side.
+    """
+    metrics = [metric] if isinstance(metric, str) else list(metric)
     ok = df[df["status"] == "ok"]
-    fig, ax = plt.subplots()
-    sns.stripplot(ok, x=x, y=metric, hue=hue, dodge=hue is not None, alpha=0.55,
-                  native_scale=log_x or pd.api.types.is_numeric_dtype(ok[x]), ax=ax, legend=False)
-    sns.pointplot(ok, x=x, y=metric, hue=hue, dodge=0.3 if hue else False, errorbar=None,
-                  native_scale=log_x or pd.api.types.is_numeric_dtype(ok[x]), markers="D", ax=ax)
-    diverged = df[df["status"] != "ok"]
-    if len(diverged):
-        ax.scatter(diverged[x], [ax.get_ylim()[0]] * len(diverged), marker="x", color="crimson",
-                   label="diverged", zorder=5)
-        ax.legend()
-    if log_x:
-        ax.set_xscale("log")
-    values = np.sort(ok[x].unique()) if pd.api.types.is_numeric_dtype(ok[x]) else []
-    if 0 < len(values) <= 12:  # tick the values compared, not 1.25 or 6×10¹
-        ax.set_xticks(values, [f"{v:g}" for v in values])
-        ax.minorticks_off()
-    ax.set(xlabel=label(x), ylabel=label(metric), title=title)
+    native = log_x or pd.api.types.is_numeric_dtype(ok[x])
+    fig, axes = plt.subplots(1, len(metrics), squeeze=False,
+                             figsize=(6.2 * len(metrics), 4) if len(metrics) > 1 else None)
+    for ax, m in zip(axes[0], metrics):
+        sns.stripplot(ok, x=x, y=m, hue=hue, dodge=hue is not None, alpha=0.55,
+                      native_scale=native, ax=ax, legend=False)
+        sns.pointplot(ok, x=x, y=m, hue=hue, dodge=0.3 if hue else False, errorbar=None,
+                      native_scale=native, markers="D", ax=ax, legend=bool(hue) and ax is axes[0][-1])
+        diverged = df[df["status"] != "ok"]
+        if len(diverged):
+            ax.scatter(diverged[x], [ax.get_ylim()[0]] * len(diverged), marker="x", color="crimson",
+                       label="diverged", zorder=5)
+            ax.legend()
+        if log_x:
+            ax.set_xscale("log")
+        values = np.sort(ok[x].unique()) if pd.api.types.is_numeric_dtype(ok[x]) else []
+        if 0 < len(values) <= 12:  # tick the values compared, not 1.25 or 6×10¹
+            ax.set_xticks(values, [f"{v:g}" for v in values])
+            ax.minorticks_off()
+        ax.set(xlabel=label(x), ylabel=label(m))
+    if len(metrics) == 1:
+        axes[0][0].set_title(title)
+    elif title:
+        fig.suptitle(title)
     return save(fig, name, folder) if folder else fig
 
 
