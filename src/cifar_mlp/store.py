@@ -17,6 +17,7 @@ import json
 import os
 import shutil
 import tempfile
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -81,7 +82,9 @@ def save(config: RunConfig, seed: int, history: dict, metrics: dict,
     key = run_key(config, seed)
     final = record_dir(key, root)
     final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{key}-", dir=final.parent))
+    remove_stale_tmp(final.parent)
+    # The writer's pid in the name tells a later save whether the writer is gone.
+    tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{key}-{os.getpid()}-", dir=final.parent))
     meta = {"key": key, "schema": SCHEMA, "data": DATA_ID, "seed": seed,
             "config": config.to_dict(), "changed": config.changed()}
     (tmp / "config.json").write_text(json.dumps(meta, indent=1, default=list) + "\n")
@@ -96,6 +99,41 @@ def save(config: RunConfig, seed: int, history: dict, metrics: dict,
     except OSError:  # someone stored the same run first: theirs stands
         shutil.rmtree(tmp, ignore_errors=True)
     return read(final)
+
+
+# A save takes milliseconds: a temp folder this old was left by a killed writer.
+STALE_TMP_SECONDS = 3600
+
+
+def remove_stale_tmp(root: Path) -> list[Path]:
+    """Delete temp folders that a killed save left behind; return what was removed.
+
+    A folder goes if it is older than STALE_TMP_SECONDS, or if the process
+    named in it has ended and it is over a minute old (the minute spares a
+    live writer on another machine that shares the store, whose pid means
+    nothing here).
+    """
+    removed = []
+    for tmp in root.glob(".tmp-*"):
+        try:
+            age = time.time() - tmp.stat().st_mtime
+        except FileNotFoundError:  # its writer just renamed or removed it
+            continue
+        pid = tmp.name.split("-")[2] if tmp.name.count("-") >= 3 else ""
+        if age > STALE_TMP_SECONDS or (age > 60 and pid.isdigit() and not _alive(int(pid))):
+            shutil.rmtree(tmp, ignore_errors=True)
+            removed.append(tmp)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
 
 
 def _write_history(path: Path, history: dict) -> None:
