@@ -231,8 +231,8 @@ def check_seeds(seeds) -> tuple[int, ...]:
         seeds = (seeds,)
     if not isinstance(seeds, (list, tuple)) or not seeds:
         _fail("seeds", seeds, "a non-empty list of non-negative integers, e.g. [0, 1, 2]")
-    for s in seeds:
-        _number("seed", s, low=0, integer=True)
+    for i, s in enumerate(seeds):  # named like widths[i], so the message points at the parameter
+        _number(f"seeds[{i}]", s, low=0, integer=True)
     return tuple(seeds)
 
 
