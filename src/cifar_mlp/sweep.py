@@ -8,6 +8,7 @@ finished runs are on disk, the interrupted one starts again from scratch.
 from __future__ import annotations
 
 import math
+import reprlib
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -15,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from cifar_mlp import paths, store
-from cifar_mlp.config import RunConfig, check_seeds
+from cifar_mlp.config import ConfigError, RunConfig, check_seeds
 
 
 def run(config: RunConfig, seed: int, root: Path | None = None,
@@ -42,8 +43,7 @@ def sweep(configs: Mapping[str, RunConfig] | Sequence[RunConfig], seeds=(0,),
     `configs` is a list or a {name: config} mapping; the name becomes the
     `variant` column that tables and plots group by.
     """
-    named = dict(configs) if isinstance(configs, Mapping) else {
-        _label(c): c for c in configs}
+    named = named_configs(configs)
     seeds = check_seeds(seeds)
     jobs = [(name, config, seed) for name, config in named.items() for seed in seeds]
     stored = {i for i, (_, c, s) in enumerate(jobs) if store.load(c, s, root)}
@@ -130,11 +130,20 @@ def best_against(summary: pd.DataFrame, reference: str) -> str:
 
 
 def mean_std(summary: pd.DataFrame, variant: str, digits: int = 3) -> str:
-    """A variant's 'mean ± std' from `summarize`, for prose; 'mean (1 seed)' without a spread."""
+    """A variant's 'mean ± std' from `summarize`, for prose; 'mean (1 seed)' without a spread.
+
+    Diverged seeds are said, never hidden: 'diverged (2 of 2 seeds)' when no seed has a
+    score, and '0.512 ± 0.004, 1 of 3 seeds diverged' when some have.
+    """
     row = summary.loc[variant]
-    if row["count"] < 2:
-        return f"{row['mean']:.{digits}f} (1 seed)"
-    return f"{row['mean']:.{digits}f} ± {row['std']:.{digits}f}"
+    diverged = int(row.get("diverged", 0))
+    if row["count"] == 0:
+        return f"diverged ({diverged} of {diverged} seeds)"
+    text = (f"{row['mean']:.{digits}f} (1 seed)" if row["count"] < 2
+            else f"{row['mean']:.{digits}f} ± {row['std']:.{digits}f}")
+    if diverged:
+        text += f", {diverged} of {diverged + int(row['count'])} seeds diverged"
+    return text
 
 
 # Seconds per epoch of the reference 3×128 MLP (427,658 weights, batch 128) on
@@ -165,13 +174,35 @@ def plan(*sweeps: tuple[Mapping[str, RunConfig], Sequence[int]], root: Path | No
     the number of distinct runs, for the sanity checks.
     """
     jobs = {store.run_key(c, s): c for configs, seeds in sweeps
-            for c in dict(configs).values() for s in check_seeds(seeds)}
+            for c in named_configs(configs).values() for s in check_seeds(seeds)}
     todo = [c for key, c in jobs.items() if not (store.record_dir(key, root) / "metrics.json").exists()]
     minutes = sum(estimated_seconds(c) for c in todo) / 60
     print(f"plan: {len(jobs)} distinct runs, {len(jobs) - len(todo)} already stored, "
           f"{len(todo)} to train: about {minutes:.1f} min of training "
           f"(at {REFERENCE_SECONDS_PER_EPOCH} s per epoch of the 3×128 reference)", flush=True)
     return len(jobs)
+
+
+def named_configs(configs) -> dict[str, RunConfig]:
+    """{name: config} from a mapping or a list, refusing anything but RunConfigs before any run."""
+    if isinstance(configs, (RunConfig, str)) or not isinstance(configs, (Mapping, Sequence)):
+        raise ConfigError(f"configs={reprlib.repr(configs)} is not allowed: a list of RunConfig "
+                          "or a {name: RunConfig} mapping, e.g. {'baseline': RunConfig()}.")
+    items = configs.items() if isinstance(configs, Mapping) else enumerate(configs)
+    for name, config in items:
+        if not isinstance(config, RunConfig):
+            raise ConfigError(f"configs[{name!r}]={reprlib.repr(config)} is not allowed: a "
+                              "RunConfig, made with RunConfig(...) or study.base(...) so every "
+                              "value is checked.")
+    if not configs:
+        raise ConfigError("configs is empty: give at least one RunConfig.")
+    if isinstance(configs, Mapping):
+        return dict(configs)
+    named = {_label(c): c for c in configs}
+    if len(named) < len(set(configs)):  # differ only in epochs or data: one would vanish
+        raise ConfigError("two configs of the list get the same name; pass a {name: RunConfig} "
+                          f"mapping instead. Names: {', '.join(_label(c) for c in configs)}.")
+    return named
 
 
 def _label(config: RunConfig) -> str:
