@@ -53,12 +53,18 @@ class SectionResult:
 # ---------------------------------------------------------------- called by notebooks
 
 def publish(study, section: str, headline: str, numbers: dict[str, str | float],
-            figure: Path | None = None) -> Path:
+            figure: Path | None = None, choices: dict | None = None) -> Path:
     """Write this section's card for the index: a headline, key numbers, one figure.
 
     `section` is the notebook's name (e.g. "01_baseline"); `numbers` are
     computed from the results, never typed in, e.g. {"val accuracy": "0.52 ± 0.01"}.
+    `choices` are the RunConfig values that won on validation (e.g.
+    {"batchnorm": "before"}); the recipe notebook assembles its model from them.
     """
+    if choices:
+        from cifar_mlp.config import RunConfig
+
+        RunConfig.from_dict(choices)  # refuse a typo here, not in the recipe later
     if not re.fullmatch(r"[\w-]+", section):
         raise ValueError(f"section={section!r}: use the notebook's name, e.g. '01_baseline'")
     bad = {k: v for k, v in numbers.items()
@@ -77,13 +83,27 @@ def publish(study, section: str, headline: str, numbers: dict[str, str | float],
         figure = figure.relative_to(reports) if figure.is_relative_to(reports) else figure
     summary = {"section": section, "headline": headline, "numbers": numbers,
                "figure": figure and figure.as_posix(), "profile": study.profile,
-               "written": _now()}
+               "choices": choices or {}, "written": _now()}
     target = reports / "summaries" / f"{section}.json"
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_suffix(".tmp")
     tmp.write_text(json.dumps(summary, indent=2, ensure_ascii=False), encoding="utf-8")
     tmp.replace(target)  # atomic, so the index never reads half a card
     return target
+
+
+def choices(study, sections: list[str]) -> dict:
+    """The winning config values the given sections published, merged in order."""
+    folder = Path(study.figures_dir).resolve().parent / "summaries"
+    merged = {}
+    for section in sections:
+        path = folder / f"{section}.json"
+        if not path.exists():
+            raise FileNotFoundError(
+                f"{path} is missing: run notebook {section} in the {study.profile!r} profile "
+                f"first (make report{' PROFILE=smoke' if study.profile == 'smoke' else ''})")
+        merged.update(_read_json(path).get("choices", {}))
+    return merged
 
 
 # ---------------------------------------------------------------- execute and render
