@@ -232,19 +232,12 @@ plots.curves(hist[hist["schedule"] == "constant"], metrics=("loss", "val_accurac
 # ## Conclusions
 
 # %%
-def versus(a, b):
-    """Whether the seeds alone could explain the difference between a and b."""
-    if len(study.seeds) < 2:
-        return "one seed, so of unknown significance"
-    return "inside the seed noise" if sweep.within_noise(summary, a, b) else "beyond the seed noise"
-
-
 def ranking(schedule):
     """The schedule's winner and, for every other optimizer, its gap and noise verdict."""
     rows = table[table["schedule"] == schedule]
     winner = rows.index[0]
     others = "; ".join(f"{rows.loc[name, 'optimizer_name']} {acc[name]} "
-                       f"({versus(name, winner)})" for name in rows.index[1:])
+                       f"({sweep.noise_verdict(summary, name, winner)})" for name in rows.index[1:])
     return rows.loc[winner, "optimizer_name"], winner, others
 
 
@@ -264,15 +257,18 @@ const_best, const_name, const_rest = ranking("constant")
 warm_best, warm_name, warm_rest = ranking("warmup_cosine")
 gains = (table.pivot_table(index="optimizer_name", columns="schedule", values="mean")
          .eval("warmup_cosine - constant"))
+schedule_effect = "; ".join(
+    f"{opt} {gain:+.3f} "
+    f"({sweep.noise_verdict(summary, f'{opt}, warmup_cosine', f'{opt}, constant')})"
+    for opt, gain in gains.items())
 Markdown(f"""
 * **Tuned settings** (stage 1 and 2, seed {tuning_seed[0]}, validation accuracy in brackets):
 {choices}
 * **Constant rate**: *{const_best}* is best at {acc[const_name]} over {len(study.seeds)} seed(s).
   Against it: {const_rest}.
 * **Warmup + cosine**: *{warm_best}* is best at {acc[warm_name]}. Against it: {warm_rest}.
-* **The schedule** changes each optimizer's mean by
-  {', '.join(f'{opt} {gain:+.3f}' for opt, gain in gains.items())}
-  ({sum(gains > 0)} of {len(gains)} gain).
+* **Warmup + cosine against a constant rate**, per optimizer: {schedule_effect}
+  ({sum(gains > 0)} of {len(gains)} gain on average).
 * **Caveats**: the rate and the optimizer's own hyperparameter were chosen on one seed and
   {study.epochs} epochs, and the schedule reuses the rate tuned at a constant rate as its peak.
 """)

@@ -207,34 +207,28 @@ print("TensorBoard logs of the first run:", paths.RUNS_DIR / df["key"].iloc[0] /
 
 # %%
 acc = {name: sweep.mean_std(summary, name) for name in summary.index}
-
-
-def versus(a, b):
-    """Whether the seeds alone could explain the difference between a and b."""
-    if len(study.seeds) < 2:
-        return "one seed, so of unknown significance"
-    return "inside the seed noise" if sweep.within_noise(summary, a, b) else "beyond the seed noise"
-
-
+# Each variant changes one thing from the constant-rate reference.
+noise = {name: sweep.noise_verdict(summary, name, "constant") for name in summary.index}
 saved = stopping.loc["early_stop_restore", "epochs_saved"]
 ckpt_gain = (ckpt["best_val_accuracy"] - ckpt["last_val_accuracy"]).mean()
-best_schedule = next(name for name in scheduling.index if name in schedule_runs)
+schedule_summary = sweep.summarize(df[df["variant"].isin(schedule_runs)])
+best_schedule = schedule_summary.index[0]
+ranking = ", ".join(f"{name} {mean:.3f}" for name, mean in scheduling["mean"].items())
 Markdown(f"""
 * **EarlyStopping** (patience {study.es_patience}) trained
   {stopping.loc['early_stop_restore', 'epochs_run']:.1f} of {study.epochs} epochs on average,
   saving {saved:.1f} epochs ({saved / study.epochs:.0%} of the training time). Restoring the
   best weights gave {acc['early_stop_restore']} against {acc['constant']} for training every
-  epoch ({versus('early_stop_restore', 'constant')}); keeping the last weights gave
-  {acc['early_stop_last']} ({versus('early_stop_last', 'constant')}).
+  epoch ({noise['early_stop_restore']}); keeping the last weights gave
+  {acc['early_stop_last']} ({noise['early_stop_last']}).
 * **ModelCheckpoint**: the best epoch was on average epoch {ckpt['best_epoch'].mean():.1f} of
   {study.epochs}; keeping it instead of the last epoch added {ckpt_gain:+.4f} validation
-  accuracy ({acc['checkpoint']} against {acc['constant']}, {versus('checkpoint', 'constant')}).
+  accuracy ({acc['checkpoint']} against {acc['constant']}, {noise['checkpoint']}).
 * **ReduceLROnPlateau** halved the rate {reductions['halvings'].mean():.1f} times on average,
   ending at {reductions['final_lr'].min():.1e}–{reductions['final_lr'].max():.1e}:
-  {acc['reduce_lr']} against {acc['constant']} ({versus('reduce_lr', 'constant')}).
-* **Schedules**: the best was *{best_schedule}* at {acc[best_schedule]}, against
-  {acc['constant']} for a constant rate ({versus(best_schedule, 'constant')}).
-  Ranking, with ReduceLROnPlateau (which lowers the rate too): {', '.join(f'{n} {m:.3f}' for n, m in scheduling['mean'].items())}.
+  {acc['reduce_lr']} against {acc['constant']} ({noise['reduce_lr']}).
+* **Schedules**: {sweep.best_against(schedule_summary, 'constant')}.
+  Ranking, with ReduceLROnPlateau (which lowers the rate too): {ranking}.
 """)
 
 # %%
