@@ -274,6 +274,11 @@ Markdown(f"""
 """)
 
 # %%
+# For the recipe: the optimizer settings of the best tuned variant over both schedules
+# (notebook 05 decides the schedule).
+optimizer_keys = ("optimizer", "lr", "beta_1", "beta_2", "momentum", "nesterov", "rho",
+                  "weight_decay")
+winner = final_runs[summary.index[0]].to_dict()
 report.publish(
     study, "04_optimizers",
     headline=f"Each optimizer with its own tuned rate: {const_best} is best at a constant rate "
@@ -283,6 +288,7 @@ report.publish(
              **{f"{opt} lr": float(tuned.loc[opt, "lr"]) for opt in usual},
              "optimizers gaining from the schedule": f"{sum(gains > 0)} of {len(gains)}"},
     figure=final_path,
+    choices={k: winner[k] for k in optimizer_keys},
 )
 
 # %% [markdown]
@@ -300,5 +306,6 @@ reused = final[(final["schedule"] == "constant") & (final["seed"] == tuning_seed
 assert set(reused["key"]) == set(tuned["key"]), "the final runs are not the tuned ones"
 assert set(best_lr["key"]) <= set(own["key"]), "stage 2 did not start from the best rate"
 assert (tuned["lr"] == best_lr.loc[tuned.index, "lr"]).all()
+assert winner["lr"] == tuned.loc[family[summary.index[0]], "lr"], "published an untuned rate"
 if study.profile == "full":
     assert summary["mean"].max() > 0.45, "the tuned reference MLP should clear 0.45"
