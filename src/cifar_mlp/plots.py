@@ -152,7 +152,8 @@ def tradeoff(df: pd.DataFrame, x: str = "seconds_per_epoch", metric: str = "val_
     if hue:  # one legend entry per hue value
         handles, labels = ax.get_legend_handles_labels()
         unique = dict(zip(labels, handles))
-        ax.legend(unique.values(), unique.keys(), title=hue)
+        ax.legend(unique.values(), unique.keys(), title=hue, loc="upper left",
+                  bbox_to_anchor=(1.02, 1))  # outside, so no point hides behind it
     if log_x:
         ax.set_xscale("log")
     ax.set(xlabel=label(x), ylabel=label(metric), title=title)
