@@ -1,0 +1,315 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python (cifar-mlp)
+#     language: python
+#     name: cifar-mlp
+# ---
+
+# %% [markdown]
+# # 03 · Regularization, initialization and batch size
+#
+# Notebook 01 showed the plain 3×128 MLP overfitting within a few epochs:
+# training accuracy runs away while validation accuracy stalls. Which of the
+# usual remedies narrows that train–validation gap, and which of them also
+# raises validation accuracy? We change one thing at a time from the baseline:
+# batch normalization and where it sits, dropout (how much, and on the input
+# pixels or the hidden units), L2 weight decay, the weight initialization, and
+# the batch size. Each is judged on two numbers: the best validation accuracy,
+# and the gap between training and validation accuracy at the last epoch.
+#
+# **Scientific**: BatchNorm (off, before or after the activation); dropout rate
+# × position (input or hidden); L2 strength; initializer (He-normal or
+# Glorot-uniform); batch size.
+# **Nuisance**: training length — accuracy is each run's best validation epoch
+# (what early stopping would keep), so a variant is not judged by the epochs
+# after its peak. The learning rate is *not* tuned per variant (it should be
+# for batch size, strictly: a bigger batch often wants a bigger rate); it is
+# fixed to keep the budget, and notebook 04 tunes it per optimizer.
+# **Fixed**: 3×128 ReLU, Adam at lr 1e-3, batch size 128, Glorot-uniform, no
+# regularization, except for the one thing each sweep changes; the same data
+# split; 15 epochs in the full profile (the baseline peaks well before).
+
+# %% [markdown]
+# ## Setup
+
+# %%
+import pandas as pd
+from IPython.display import Markdown
+
+from cifar_mlp import config, data, plots, report, store, sweep
+
+plots.theme()
+
+# %% tags=["parameters"]
+profile = "full"  # "smoke" runs every cell in seconds on 2,000 images
+seeds = None  # None: the profile's (full: 2 seeds for dropout, L2 and batch size)
+epochs = None  # None: the profile's (full: 15, long enough for the baseline to overfit)
+train_size = None  # None: the profile's (full: all 45,000 images left after validation)
+val_size = None  # None: the profile's (full: 5,000 images)
+results_dir = None  # None: the profile's run store (full: results/)
+batchnorms = None  # where BatchNorm goes: off, before or after the activation
+dropout_rates = None  # fractions of units dropped; 0 is the baseline
+dropout_positions = None  # "input": on the 3,072 pixels (input_dropout); "hidden": after each hidden layer
+l2s = None  # L2 strengths on every kernel; 0 is the baseline
+initializers = None  # He-normal suits ReLU in theory; Glorot-uniform is Keras' default
+batch_sizes = None  # batch 32 takes about 3× the seconds per epoch of batch 128
+close_seeds = None  # more seeds for BatchNorm and initializer, whose effects are small
+
+# %%
+study = config.study_from(
+    globals(),
+    profiles={
+        "full": dict(seeds=[0, 1], epochs=15, batchnorms=["off", "before", "after"],
+                     dropout_rates=[0.0, 0.1, 0.2, 0.3, 0.5], dropout_positions=["input", "hidden"],
+                     l2s=[0.0, 1e-5, 5e-5, 1e-4, 1e-3], initializers=["glorot_uniform", "he_normal"],
+                     batch_sizes=[32, 64, 128, 256], close_seeds=[0, 1, 2]),
+        "smoke": dict(batchnorms=["off", "before", "after"], dropout_rates=[0.0, 0.2],
+                      dropout_positions=["input", "hidden"], l2s=[0.0, 1e-4],
+                      initializers=["glorot_uniform", "he_normal"], batch_sizes=[32, 128],
+                      close_seeds=[0]),
+    },
+    batchnorms=batchnorms, dropout_rates=dropout_rates, dropout_positions=dropout_positions,
+    l2s=l2s, initializers=initializers, batch_sizes=batch_sizes, close_seeds=close_seeds,
+)
+study
+
+# %% [markdown]
+# ## Data
+#
+# The same stratified split as every notebook; the test set stays untouched.
+
+# %%
+base = study.base()
+split = data.load_split(base.val_size, base.train_size, base.split_seed)  # the runs' own copy
+print(f"train {split.x_train.shape}, validation {split.x_val.shape}")
+
+# %% [markdown]
+# ## Runs
+#
+# Every sweep changes one thing from the 3×128 baseline, so the baseline run
+# (the same config and seed) is shared by all of them and trained once. Input
+# dropout is the config's `input_dropout` (on the pixels), hidden dropout its
+# `dropout` (after every hidden activation). Batch 32 costs about three times
+# the seconds per epoch of batch 128; the plan below counts that, and the
+# whole notebook still fits its budget with two seeds for every batch size.
+
+# %%
+DROPOUT_KEY = {"input": "input_dropout", "hidden": "dropout"}
+sweeps = {
+    "batchnorm": ({f"BN {bn}": study.base(batchnorm=bn) for bn in study.batchnorms},
+                  study.close_seeds),
+    "dropout": ({f"{pos} {rate:g}": study.base(**{DROPOUT_KEY[pos]: rate})
+                 for pos in study.dropout_positions for rate in study.dropout_rates}, study.seeds),
+    "l2": ({f"L2 {l2:g}": study.base(l2=l2) for l2 in study.l2s}, study.seeds),
+    "initializer": ({init: study.base(initializer=init) for init in study.initializers},
+                    study.close_seeds),
+    "batch_size": ({f"batch {b}": study.base(batch_size=b) for b in study.batch_sizes}, study.seeds),
+}
+n_runs = sweep.plan(*sweeps.values(), root=study.results_dir)
+
+# %%
+frames = {}
+for family, (runs, run_seeds) in sweeps.items():
+    frames[family] = sweep.sweep(runs, run_seeds, root=study.results_dir).assign(family=family)
+df = pd.concat(frames.values(), ignore_index=True)
+# Overfitting: training accuracy of the last epoch minus the final validation accuracy.
+df["gap"] = df["train_accuracy"] - df["val_accuracy"]
+df["position"] = df["variant"].str.split().str[0].where(df["family"] == "dropout")
+df["rate"] = df["input_dropout"] + df["dropout"].astype(float)
+df["L2"] = df["l2"].map("{:g}".format)  # a category: a log axis has no place for 0
+# The baseline run is in every sweep under a different name; `unique` holds each run once.
+baseline_keys = {store.run_key(study.base(), s) for s in {*study.seeds, *study.close_seeds}}
+is_baseline = df["key"].isin(baseline_keys)
+unique = pd.concat([df[~is_baseline].drop_duplicates("key"),
+                    df[is_baseline].drop_duplicates("key").assign(variant="baseline", family="baseline")],
+                   ignore_index=True)
+
+# %% [markdown]
+# ## Results
+#
+# Each table gives, per variant and over seeds, the best validation accuracy
+# (mean, std, min, max), the last epoch's validation accuracy, the gap and the
+# seconds per epoch. One caveat for the gap: Keras' training accuracy is
+# averaged over the epoch *with dropout active*, so it understates how well a
+# dropout model fits its training set, and the gap of dropout variants looks
+# smaller than it is.
+
+# %%
+def overview(family):
+    """Best val accuracy over seeds, plus last-epoch val accuracy, gap and cost, in sweep order."""
+    rows = df[df["family"] == family]
+    table = sweep.summarize(rows, metric="best_val_accuracy")
+    extra = rows.groupby("variant")[["val_accuracy", "gap", "best_epoch", "seconds_per_epoch"]].mean()
+    table = table.join(extra.rename(columns={"val_accuracy": "last_val_accuracy"}))
+    return table.loc[rows["variant"].unique()].drop(columns="diverged").round(4)
+
+
+def show(family, x, name, title, **kwargs):
+    """Best validation accuracy and gap against one hyperparameter, side by side."""
+    path = study.figures_dir / f"03_{name}.png"
+    plots.isolation(df[df["family"] == family], x=x, metric=("best_val_accuracy", "gap"),
+                    name=path.stem, folder=study.figures_dir, title=title, **kwargs)
+    return path
+
+
+# %% [markdown]
+# ### BatchNorm: off, before or after the activation
+#
+# "Before" normalizes the Dense output and drops its bias; "after" normalizes
+# what the activation (and any dropout) hands to the next layer.
+
+# %%
+overview("batchnorm")
+
+# %%
+show("batchnorm", "batchnorm", "batchnorm", "BatchNorm placement at 3×128");
+
+# %% [markdown]
+# ### Dropout: rate × position
+#
+# Rate 0 is the baseline, drawn in both positions.
+
+# %%
+overview("dropout")
+
+# %%
+show("dropout", "rate", "dropout", "Dropout on the input pixels or the hidden units",
+     hue="position");
+
+# %% [markdown]
+# ### L2 weight decay
+
+# %%
+overview("l2")
+
+# %%
+show("l2", "L2", "l2", "L2 strength on every kernel");
+
+# %% [markdown]
+# ### Initialization
+
+# %%
+overview("initializer")
+
+# %%
+show("initializer", "initializer", "initializer", "He-normal against Glorot-uniform, ReLU");
+
+# %% [markdown]
+# ### Batch size
+#
+# Smaller batches take more, cheaper steps per epoch; on this CPU the
+# per-step overhead makes an epoch of batch 32 several times slower.
+
+# %%
+overview("batch_size")
+
+# %%
+show("batch_size", "batch_size", "batch_size", "Batch size, Adam at lr 1e-3", log_x=True);
+
+# %% [markdown]
+# ### Accuracy against overfitting
+#
+# Every variant at once: its mean gap and best validation accuracy (bars: the
+# seeds' min–max). Up and to the left is better on both counts.
+
+# %%
+tradeoff_path = study.figures_dir / "03_accuracy_vs_gap.png"
+plots.tradeoff(unique, x="gap", metric="best_val_accuracy",
+               hue="family", log_x=False, name=tradeoff_path.stem, folder=study.figures_dir,
+               title="Validation accuracy against the train–validation gap");
+
+# %% [markdown]
+# The baseline against the best variant of each family, epoch by epoch
+# (training accuracy left, validation right; means over seeds):
+
+# %%
+best_by_family = {f: sweep.summarize(df[df["family"] == f], metric="best_val_accuracy").index[0]
+                  for f in sweeps}
+picked = pd.concat([unique[unique["variant"] == "baseline"]] +
+                   [df[(df["family"] == f) & (df["variant"] == v)] for f, v in best_by_family.items()]
+                   ).drop_duplicates("key")  # a family whose best is the baseline adds nothing
+curves_path = study.figures_dir / "03_curves.png"
+plots.curves(sweep.histories(picked, root=study.results_dir), metrics=("accuracy", "val_accuracy"),
+             name=curves_path.stem, folder=study.figures_dir,
+             title="Baseline against the best of each family");
+
+# %% [markdown]
+# ## Conclusions
+
+# %%
+summaries = {f: sweep.summarize(df[df["family"] == f], metric="best_val_accuracy") for f in sweeps}
+gaps = df.groupby(["family", "variant"])["gap"].mean()
+REFERENCE = {"batchnorm": "BN off", "dropout": "hidden 0", "l2": "L2 0",
+             "initializer": "glorot_uniform", "batch_size": "batch 128"}
+
+
+def line(family, what):
+    summary = summaries[family]
+    reference = REFERENCE[family] if REFERENCE[family] in summary.index else summary.index[-1]
+    best = summary.index[0]
+    other = reference if best != reference else summary.index[min(1, len(summary) - 1)]
+    shown = dict.fromkeys([best, other])  # as in best_against: the reference, or the runner-up
+    gap_text = ", ".join(f"{gaps[family, v]:.3f} for *{v}*" for v in shown)
+    return (f"* **{what}**: {sweep.best_against(summary, reference)}. Gap at the last epoch: "
+            f"{gap_text}; smallest: *{gaps[family].idxmin()}* ({gaps[family].min():.3f}).")
+
+
+overall = sweep.summarize(unique, metric="best_val_accuracy")
+variant_gaps = unique.groupby("variant")["gap"].mean()
+baseline_gap = variant_gaps["baseline"]
+batch = overview("batch_size")
+small_s = batch.loc[f"batch {min(study.batch_sizes)}", "seconds_per_epoch"]
+large_s = batch.loc[f"batch {max(study.batch_sizes)}", "seconds_per_epoch"]
+Markdown("\n".join([
+    line("batchnorm", "BatchNorm"),
+    line("dropout", "Dropout"),
+    line("l2", "L2"),
+    line("initializer", "Initializer"),
+    line("batch_size", "Batch size"),
+    f"* **Cost of small batches**: an epoch takes {small_s:.2f} s at *batch {min(study.batch_sizes)}* "
+    f"against {large_s:.2f} s at *batch {max(study.batch_sizes)}* ({small_s / large_s:.1f}×).",
+    f"* **Overall**: {sweep.best_against(overall, 'baseline')}. The baseline's gap is {baseline_gap:.3f}, and "
+    f"{(variant_gaps.drop('baseline') < baseline_gap).sum()} of {len(variant_gaps) - 1} other "
+    f"variants overfit less (smaller gap).",
+]))
+
+# %%
+report.publish(
+    study, "03_regularization",
+    headline=f"Best single change: {overall.index[0]} ({sweep.mean_std(overall, overall.index[0])}); "
+             f"the baseline's train−val gap of {baseline_gap:.2f} shrinks to "
+             f"{gaps.min():.2f} with {gaps.idxmin()[1]}",
+    numbers={**{f"best {f}": f"{v} ({sweep.mean_std(summaries[f], v)})"
+                for f, v in best_by_family.items()},
+             "baseline gap": float(baseline_gap),
+             "smallest gap": f"{gaps.idxmin()[1]} ({gaps.min():.3f})"},
+    figure=tradeoff_path,
+)
+
+# %% [markdown]
+# Sanity checks: fail loudly if the runs above are nonsense.
+
+# %%
+for family, (runs, run_seeds) in sweeps.items():
+    rows = frames[family]
+    assert len(rows) == len(runs) * len(run_seeds), f"{family}: missing runs"
+    assert (rows["status"] == "ok").all(), f"{family}: a run diverged"
+    assert (rows["best_val_accuracy"] > 0.2).all(), f"{family}: a run is barely above chance (0.1)"
+assert len(unique) == n_runs, "plan and runs disagree"
+assert is_baseline.any(), "no sweep holds the baseline"
+assert df["gap"].between(-0.2, 1).all(), "a gap outside any plausible range"
+bn = frames["batchnorm"].groupby("variant")["params"].first()
+if {"BN off", "BN after"} <= set(bn.index):
+    assert bn["BN after"] > bn["BN off"], "BatchNorm added no parameters"
+if study.profile == "full":
+    assert baseline_gap > 0.05, "the unregularized baseline should overfit within 15 epochs"
+    assert gaps["l2", "L2 0.001"] < baseline_gap, "strong L2 should shrink the gap"
+    assert small_s > large_s, "smaller batches should cost more seconds per epoch on a CPU"
