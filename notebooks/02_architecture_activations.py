@@ -258,6 +258,15 @@ Markdown(f"""
 """)
 
 # %%
+# For the recipe: the best architecture among the runs trained in full (every seed, every
+# epoch: the depth and the narrower widths; the budgeted wide nets and the one-seed grid
+# cannot be compared with them fairly), and the best activation.
+full_runs = {**depth_runs, **narrow_runs}
+full_sum = sweep.summarize(pd.concat([depth_df, width_df[width_df["variant"].isin(narrow_runs)]]),
+                           metric="best_val_accuracy")
+chosen = {"widths": list(full_runs[full_sum.index[0]].widths),
+          "activation": activation_runs[best_act].activation}
+
 report.publish(
     study, "02_architecture_activations",
     headline=f"Best depth: {best_depth} ({depth_sum.loc[best_depth, 'mean']:.3f}); best width: "
@@ -271,6 +280,7 @@ report.publish(
              "best activation": best_act,
              "best activation val accuracy": sweep.mean_std(act_sum, best_act)},
     figure=tradeoff_path,
+    choices=chosen,
 )
 
 # %% [markdown]
@@ -292,6 +302,7 @@ for name, frame in frames.items():
 assert len(pd.concat(frames.values()).drop_duplicates("key")) == n_runs, "plan and runs disagree"
 assert depth_table["params"].is_monotonic_increasing and width_table["params"].is_monotonic_increasing
 assert (width_df["best_val_accuracy_early"] <= width_df["best_val_accuracy"]).all()
+assert full_sum.index[0] in full_runs and chosen["activation"] in study.activations
 assert grid_df.pivot_table(index="depth", columns="width", values="best_val_accuracy").notna().all().all()
 if study.profile == "full":
     assert cost_ratio > 5, "the widest net should cost many times the narrowest per epoch"
