@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import keras
-
+from cifar_mlp.backend import keras
 from cifar_mlp.config import RunConfig
 from cifar_mlp.data import INPUT_DIM, NUM_CLASSES
 

@@ -14,13 +14,10 @@ from pathlib import Path
 
 import numpy as np
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep C++ start-up chatter out of notebooks
-import keras  # noqa: E402
-import tensorflow as tf  # noqa: E402
-
-from cifar_mlp import data  # noqa: E402
-from cifar_mlp.config import RunConfig  # noqa: E402
-from cifar_mlp.models import build_mlp  # noqa: E402
+from cifar_mlp import data
+from cifar_mlp.backend import keras, tf
+from cifar_mlp.config import RunConfig
+from cifar_mlp.models import build_mlp
 
 # Batches per compiled call: fewer Python round trips for small, fast steps.
 STEPS_PER_EXECUTION = 32
