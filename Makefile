@@ -7,13 +7,15 @@ PY := $(VENV)/bin/python
 KERNEL := cifar-mlp
 PROFILE ?= full
 ONLY ?=
+# The reports check-report loads: reports/ once rendered, else the smoke profile's.
+REPORT_DIR ?= $(if $(wildcard reports/index.html),reports,build/smoke/reports)
 
 .DEFAULT_GOAL := help
-.PHONY: help setup data test report sync tensorboard bench clean
+.PHONY: help setup data test report check-report sync tensorboard bench clean
 
 help: ## Show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
-	@echo "  Variables: PROFILE=full|smoke (report), ONLY=<notebook> (report)"
+	@echo "  Variables: PROFILE=full|smoke (report), ONLY=<notebook> (report), REPORT_DIR=<folder> (check-report)"
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +35,11 @@ test: data ## Run the tests (unit tests, real-data checks, smoke notebooks)
 
 report: data ## Execute the notebooks and render reports/ (PROFILE=smoke for minutes, ONLY=01_baseline for one)
 	$(PY) -m cifar_mlp.report --profile $(PROFILE) $(if $(ONLY),--only $(ONLY))
+
+check-report: setup ## Load the reports in headless Chromium: JS errors, images, links, index.png (REPORT_DIR=...)
+	@if [ ! -f $(REPORT_DIR)/index.html ] && [ "$(REPORT_DIR)" = build/smoke/reports ]; then \
+		$(MAKE) --no-print-directory report PROFILE=smoke || echo "check-report: a section failed; checking the pages anyway"; fi
+	CIFAR_MLP_CHECK_REPORTS=$(REPORT_DIR) $(PY) -m pytest -m browser
 
 sync: setup ## Pair notebooks/*.py with their .ipynb (after editing the .py)
 	$(VENV)/bin/jupytext --sync notebooks/[0-9]*.py
