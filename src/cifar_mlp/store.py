@@ -18,6 +18,7 @@ import os
 import shutil
 import tempfile
 import time
+import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -96,8 +97,15 @@ def save(config: RunConfig, seed: int, history: dict, metrics: dict,
     os.chmod(tmp, 0o755)
     try:
         os.rename(tmp, final)
-    except OSError:  # someone stored the same run first: theirs stands
-        shutil.rmtree(tmp, ignore_errors=True)
+    except OSError:
+        if read(final) is None:  # a leftover folder without metrics.json, never a record
+            warnings.warn(f"{final} was not a complete record; replaced by the run just trained")
+            aside = Path(tempfile.mkdtemp(prefix=f".tmp-{key}-{os.getpid()}-", dir=final.parent))
+            os.rename(final, aside)
+            shutil.rmtree(aside, ignore_errors=True)
+            os.rename(tmp, final)
+        else:  # someone stored the same run first: theirs stands
+            shutil.rmtree(tmp, ignore_errors=True)
     return read(final)
 
 
