@@ -317,6 +317,23 @@ def test_two_processes_asking_for_one_run_share_one_training(worker):
     assert [p.name for p in results.iterdir() if not p.name.startswith(".")] == [worker.keys[0]]
 
 
+def test_a_folder_without_metrics_is_not_a_record_and_is_replaced(store_root, monkeypatch):
+    """E.g. a record folder whose metrics.json was lost: the run trains and is stored."""
+    def fake_train(config, seed, run_dir=None, progress_every=0):
+        history = {"loss": [1.0], "accuracy": [0.5], "val_loss": [1.1], "val_accuracy": [0.4]}
+        return {"history": history, "metrics": {"status": "ok", "val_accuracy": 0.4}}
+    monkeypatch.setattr(training, "train", fake_train)
+    config = RunConfig(epochs=1)
+    folder = store.record_dir(store.run_key(config, 0))
+    folder.mkdir(parents=True)
+    (folder / "config.json").write_text("{")
+    assert store.load(config, 0) is None
+    with pytest.warns(UserWarning, match="was not a complete record; replaced"):
+        df = sweep.sweep({"a": config}, [0], quiet=True)
+    assert df.loc[0, "val_accuracy"] == 0.4 and store.load(config, 0).metrics["val_accuracy"] == 0.4
+    assert not list(store_root.glob(".tmp-*"))
+
+
 def test_stale_temp_folders_are_removed_and_fresh_ones_kept(store_root):
     store_root.mkdir(parents=True)
     dead = subprocess.Popen([PYTHON, "-c", "pass"])
@@ -377,9 +394,14 @@ def test_diverging_run_is_stored_summarized_and_drawn_as_diverged(synthetic_spli
 @pytest.mark.slow
 def test_same_seed_same_history_on_real_data(record_property):
     config = RunConfig(epochs=2, train_size=5000, val_size=1000)
-    a, b = (training.train(config, 0)["history"] for _ in range(2))
-    columns = ("loss", "accuracy", "val_loss", "val_accuracy")
-    worst = max(float(np.max(np.abs(np.subtract(a[c], b[c])) / np.abs(b[c]))) for c in columns)
+    a, b, other = (training.train(config, seed)["history"] for seed in (0, 0, 1))
+
+    def max_relative_difference(x, y):
+        return max(float(np.max(np.abs(np.subtract(x[c], y[c])) / np.abs(y[c])))
+                   for c in ("loss", "accuracy", "val_loss", "val_accuracy"))
+
+    worst = max_relative_difference(a, b)
     record_property("max_relative_difference", worst)
     print(f"same config and seed, two runs: max relative difference {worst:.2e}")
-    assert worst <= 1e-4  # the tolerance README promises on one machine
+    assert worst <= 1e-4  # the tolerance README promises on one machine (measured: 0, bitwise)
+    assert max_relative_difference(a, other) > 1e-3  # another seed is far outside it (~1e-2)
