@@ -177,9 +177,18 @@ def bars(summary: pd.DataFrame, metric: str = "val_accuracy", name: str = "bars"
     fig, ax = plt.subplots(figsize=(7.5, 0.45 * len(summary) + 1.2))
     ax.barh(summary.index.astype(str), summary["mean"], xerr=summary["std"].fillna(0),
             color=sns.color_palette()[0], alpha=0.85, capsize=3)
-    ax.invert_yaxis()
+    ax.set_ylim(len(summary) - 0.5, -0.5)  # best on top; every row, also one without a bar
     low = np.nanmin(summary["mean"] - summary["std"].fillna(0))
     ax.set_xlim(max(0.0, low - 0.02), None)
+    # Say which seeds diverged: an empty row must not read as a missing or tiny score.
+    for row, (mean, std, count, diverged) in enumerate(zip(
+            summary["mean"], summary["std"].fillna(0), summary["count"],
+            summary.get("diverged", [0] * len(summary)))):
+        if diverged:  # after the bar's error bar, or at the left if no seed has a score
+            at, where = ((mean + std, "data") if count else (0, "axes fraction"))
+            ax.annotate(f"{diverged:.0f} of {diverged + count:.0f} seeds diverged", (at, row),
+                        xycoords=(where, "data"), xytext=(6, 0), textcoords="offset points",
+                        va="center", color="crimson", fontsize=9)
     ax.set(xlabel=label(metric) + " (mean ± std over seeds)", title=title)
     return save(fig, name, folder) if folder else fig
 
