@@ -386,6 +386,10 @@ def test_diverging_run_is_stored_summarized_and_drawn_as_diverged(synthetic_spli
     assert (xy[:, 1] < lowest_score).all()  # at the bottom, not at a score
     others = [c.get_offsets() for c in ax.collections if c.get_label() != "diverged"]
     assert not any(np.isclose(np.asarray(o)[:, 0], 10.0).any() for o in others if len(o))
+    # The bar chart keeps the diverged variant's row and says why it has no bar.
+    ax = plots.bars(summary).axes[0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["sgd lr 0.05", "sgd lr 10"]
+    assert [t.get_text() for t in ax.texts] == ["2 of 2 seeds diverged"]
 
 
 # ---------------------------------------------------------------- 4. determinism
