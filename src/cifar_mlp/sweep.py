@@ -66,9 +66,10 @@ def sweep(configs: Mapping[str, RunConfig] | Sequence[RunConfig], seeds=(0,),
             left = sum(1 for j in range(i + 1, len(jobs)) if j not in stored)
             eta = trained_seconds / trained * left
             status = "DIVERGED" if record.diverged else f"val_acc {acc:.3f}"
+            leader = f"best {best[0]:.3f} ({best[1]})" if best[1] else "no score yet"
             print(f"[{i + 1}/{len(jobs)}] {name} seed {seed}: {status} "
-                  f"({time.perf_counter() - start:.0f} s) | ETA {_duration(eta)}, "
-                  f"best {best[0]:.3f} ({best[1]})", flush=True)
+                  f"({time.perf_counter() - start:.0f} s) | ETA {_duration(eta)}, {leader}",
+                  flush=True)
     return pd.DataFrame(rows)
 
 
