@@ -358,7 +358,7 @@ def test_diverging_run_is_stored_summarized_and_drawn_as_diverged(synthetic_spli
     configs = {"sgd lr 10": RunConfig(**small, lr=10.0), "sgd lr 0.05": RunConfig(**small, lr=0.05)}
     df = sweep.sweep(configs, seeds=[0, 1])
     printed = capsys.readouterr().out
-    assert "[1/4] sgd lr 10 seed 0: DIVERGED" in printed
+    assert "[1/4] sgd lr 10 seed 0: DIVERGED" in printed and "no score yet" in printed
     assert "[2/4] sgd lr 10 seed 1: DIVERGED" in printed
     assert "[3/4] sgd lr 0.05 seed 0: val_acc" in printed  # the sweep went on
 
