@@ -77,6 +77,28 @@ def read_all(root: Path | None = None) -> list[Record]:
     return [r for f in sorted(root.glob("[!.]*")) if f.is_dir() and (r := read(f))]
 
 
+def find(like: RunConfig, vary, root: Path | None = None) -> list[Record]:
+    """Every stored record whose config equals `like` except in the keys `vary`.
+
+    Reads back a comparison another notebook chose from its own runs (each
+    optimizer at the rate it tuned, say) without repeating how it chose.
+    """
+    from cifar_mlp.config import check_keys
+
+    vary = set(vary)
+    check_keys(vary, allowed=list(like.to_dict()), what="config key")
+    want = {k: v for k, v in like.to_dict().items() if k not in vary}
+    found = []
+    for folder in sorted((root or paths.RESULTS_DIR).glob("[!.]*")):
+        if not (folder / "metrics.json").exists():
+            continue
+        # The small config file first: most records differ, and need no history read.
+        config = RunConfig.from_dict(json.loads((folder / "config.json").read_text())["config"])
+        if {k: v for k, v in config.to_dict().items() if k not in vary} == want:
+            found.append(read(folder))
+    return found
+
+
 def save(config: RunConfig, seed: int, history: dict, metrics: dict,
          root: Path | None = None) -> Record:
     """Write the three files into a temporary folder, then rename it into place."""
