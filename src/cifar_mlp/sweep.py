@@ -93,6 +93,32 @@ def histories(df: pd.DataFrame, root: Path | None = None) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
+def trained_model(config: RunConfig, seed: int, root: Path | None = None):
+    """The Keras model of a stored run, to look at its predictions.
+
+    The store keeps text only, so the weights come from the run's best
+    checkpoint (`runs/<key>/best.weights.h5`, kept when `checkpoint=True`),
+    or else from training the run again in this process: on one machine the
+    same config and seed give the same model. Either way it is the final
+    model the record's metrics describe.
+    """
+    key = store.run_key(config, seed)
+    if store.load(config, seed, root) is None:
+        raise ConfigError(f"run {key} (seed {seed}) is not stored: run it with sweep() first, "
+                          "so the model has a record to match.")
+    from cifar_mlp import models, training  # TensorFlow loads only when a model is needed
+
+    weights = paths.RUNS_DIR / key / "best.weights.h5"
+    if config.checkpoint and weights.exists():
+        model = models.build_mlp(config)
+        model.load_weights(weights)
+        print(f"model of run {key} seed {seed}: its best checkpoint, {weights}", flush=True)
+        return model
+    print(f"model of run {key} seed {seed}: no checkpoint, training it again "
+          f"(about {_duration(estimated_seconds(config))})", flush=True)
+    return training.train(config, seed, paths.RUNS_DIR / key)["model"]
+
+
 def summarize(df: pd.DataFrame, metric: str = "val_accuracy", by: str = "variant") -> pd.DataFrame:
     """Mean, spread (std) and count over seeds for each variant, best first; diverged runs count as NaN."""
     ok = df.assign(**{metric: df[metric].where(df["status"] == "ok")})
