@@ -138,34 +138,137 @@ def _tensors(train_size, val_size, split_seed):
     return tuple(tf.constant(a) for a in (split.x_train, split.y_train, split.x_val, split.y_val))
 
 
-def _augment(x, kind: str):
-    """Random horizontal flips (and shifts of up to 4 pixels) on flat images."""
+def _augment(x, kind: str, seed=None):
+    """Random horizontal flips (and shifts of up to 4 pixels) on flat images.
+
+    Each image is flipped or not; a shift moves the whole batch. With a `seed`
+    (a pair of integers) the same draws come out every time, which XLA needs.
+    """
     images = tf.reshape(x, (-1, 32, 32, 3))
-    images = tf.image.random_flip_left_right(images)
+    flip_seed, shift_seed = (None, None) if seed is None else tf.unstack(
+        tf.random.experimental.stateless_split(seed, 2))
+    images = (tf.image.random_flip_left_right(images) if seed is None
+              else tf.image.stateless_random_flip_left_right(images, flip_seed))
     if kind == "flip_shift":
         padded = tf.pad(images, [[0, 0], [4, 4], [4, 4], [0, 0]], mode="REFLECT")
-        images = tf.image.random_crop(padded, tf.shape(images))
+        images = (tf.image.random_crop(padded, tf.shape(images)) if seed is None
+                  else tf.image.stateless_random_crop(padded, tf.shape(images), shift_seed))
     return tf.reshape(images, (-1, data.INPUT_DIM))
 
 
-def datasets(config: RunConfig, seed: int):
-    x_train, y_train, x_val, y_val = _tensors(config.train_size, config.val_size, config.split_seed)
-    n = int(x_train.shape[0])
+# ---------------------------------------------------------------- the epoch loop
+#
+# Why not model.fit on a tf.data pipeline: on the study's 2-core CPU a step of
+# the 3×128 MLP is ~2 ms of arithmetic wrapped in ~400 small ops (Adam per
+# variable, BatchNorm, L2, metrics). TensorFlow's executor dispatches those one
+# by one, and a shuffle buffer of 45,000 single images is refilled every
+# epoch. Here a whole epoch is one XLA program: the batches are gathered from
+# the in-memory tensors by a shuffled index, and XLA fuses the small ops.
+# Keras' own train_step, test_step, optimizer, metrics and callbacks still do
+# the work, so what is computed is what model.fit computes (tests/test_fast_path.py).
+# Measured s/epoch, before → after: benchmarks/results/bench.md.
 
-    def targets(y):
-        # Label smoothing needs one-hot targets; plain sparse labels are cheaper otherwise.
-        return tf.one_hot(y, data.NUM_CLASSES) if config.label_smoothing else y
+JIT_COMPILE = True  # XLA: one compiled program per epoch; False runs the same loop as a TF graph
 
-    train = (tf.data.Dataset.from_tensor_slices((x_train, y_train))
-             .shuffle(n, seed=seed, reshuffle_each_iteration=True)
-             .batch(config.batch_size))
-    if config.augment != "none":
-        train = train.map(lambda x, y: (_augment(x, config.augment), y),
-                          num_parallel_calls=tf.data.AUTOTUNE)
-    train = train.map(lambda x, y: (x, targets(y))).prefetch(tf.data.AUTOTUNE)
-    val = (tf.data.Dataset.from_tensor_slices((x_val, y_val)).batch(EVAL_BATCH)
-           .map(lambda x, y: (x, targets(y))).cache())
-    return train, val, math.ceil(n / config.batch_size)
+
+def _batches(order: np.ndarray, batch_size: int) -> list[tf.Tensor]:
+    """Indices as [full batches × batch_size], then the partial batch, if any, as [1 × rest].
+
+    Two shapes, so XLA compiles the step twice and never pads: a padded row
+    would change BatchNorm's batch statistics.
+    """
+    order = order.astype(np.int32)
+    full = len(order) // batch_size * batch_size
+    parts = [order[:full].reshape(-1, batch_size)] if full else []
+    if full < len(order):
+        parts.append(order[None, full:])
+    return [tf.constant(p) for p in parts]
+
+
+class CompiledLoops:
+    """A model's training epoch and evaluation, each one compiled call over in-memory tensors."""
+
+    def __init__(self, model: keras.Model, config: RunConfig, seed: int, jit: bool = JIT_COMPILE):
+        self.model, self.config = model, config
+        augment, seed = config.augment, tf.constant(seed, tf.int64)
+
+        def targets(y):
+            # Label smoothing needs one-hot targets; plain sparse labels are cheaper otherwise.
+            return tf.one_hot(y, data.NUM_CLASSES) if config.label_smoothing else y
+
+        @tf.function(jit_compile=jit)
+        def train_batches(x, y, batches):
+            for i in tf.range(tf.shape(batches)[0]):
+                index = batches[i]
+                x_batch = tf.gather(x, index)
+                if augment != "none":  # a new draw every step, the same for the same seed
+                    step = model.optimizer.iterations.value
+                    x_batch = _augment(x_batch, augment, seed=tf.stack([seed, step]))
+                model.train_step((x_batch, targets(tf.gather(y, index))))
+            return model.get_metrics_result()
+
+        @tf.function(jit_compile=jit)
+        def test_batches(x, y, batches):
+            for i in tf.range(tf.shape(batches)[0]):
+                index = batches[i]
+                model.test_step((tf.gather(x, index), targets(tf.gather(y, index))))
+            return model.get_metrics_result()
+
+        self._train, self._test = train_batches, test_batches
+
+    def build(self, x, y):
+        """Create the optimizer's and metrics' variables now: XLA cannot create them inside a loop."""
+        batch = (x[:1], tf.one_hot(y[:1], data.NUM_CLASSES) if self.config.label_smoothing else y[:1])
+        self.model._symbolic_build(data_batch=batch)  # what model.fit does before its first step
+
+    def train_epoch(self, x, y, order: np.ndarray) -> dict:
+        """One pass over x[order] in batches; the epoch's mean loss and metrics."""
+        for batches in _batches(order, self.config.batch_size):
+            logs = self._train(x, y, batches)
+        return {k: float(v) for k, v in logs.items()}
+
+    def evaluate(self, x, y) -> dict:
+        self.model.reset_metrics()
+        for batches in _batches(np.arange(int(x.shape[0])), EVAL_BATCH):
+            logs = self._test(x, y, batches)
+        return {k: float(v) for k, v in logs.items()}
+
+
+def fit(loops: CompiledLoops, seed: int, train_data, val_data,
+        callbacks: list[keras.callbacks.Callback]) -> keras.callbacks.History:
+    """Keras' fit loop (callbacks, history, stop_training) around one compiled call per epoch.
+
+    Callbacks see what model.fit shows them with steps_per_execution equal to
+    the epoch: one batch-end per epoch, carrying the epoch's running metrics.
+    `seed` shuffles the training set anew every epoch.
+    """
+    model, config = loops.model, loops.config
+    (x, y), (x_val, y_val) = train_data, val_data
+    loops.build(x, y)
+    n = int(x.shape[0])
+    steps = math.ceil(n / config.batch_size)
+    callbacks = keras.callbacks.CallbackList(callbacks, add_history=True, model=model,
+                                             epochs=config.epochs, steps=steps, verbose=0)
+    shuffle = np.random.default_rng(seed)
+    model.stop_training = False
+    callbacks.on_train_begin()
+    logs = {}
+    for epoch in range(config.epochs):
+        model.reset_metrics()
+        callbacks.on_epoch_begin(epoch)
+        callbacks.on_train_batch_begin(0)
+        logs = loops.train_epoch(x, y, shuffle.permutation(n))
+        callbacks.on_train_batch_end(steps - 1, logs)
+        callbacks.on_test_begin()
+        val_logs = loops.evaluate(x_val, y_val)
+        callbacks.on_test_end(val_logs)
+        logs = {**logs, **{f"val_{k}": v for k, v in val_logs.items()}}
+        callbacks.on_epoch_end(epoch, logs)
+        if model.stop_training:
+            break
+    model.optimizer.finalize_variable_values(model.trainable_weights)
+    callbacks.on_train_end(logs)
+    return model.history
 
 
 # ---------------------------------------------------------------- train
@@ -191,7 +294,8 @@ def train(config: RunConfig, seed: int, run_dir: Path | None = None,
     without it). The test set is touched only if `config.test` is set.
     """
     keras.utils.set_random_seed(seed)
-    train_ds, val_ds, steps = datasets(config, seed)
+    x_train, y_train, x_val, y_val = _tensors(config.train_size, config.val_size, config.split_seed)
+    steps = math.ceil(int(x_train.shape[0]) / config.batch_size)
     model = build_mlp(config)
     compile_model(model, config, steps)
     if run_dir is not None:
@@ -200,10 +304,10 @@ def train(config: RunConfig, seed: int, run_dir: Path | None = None,
     if progress_every:
         callbacks.append(Progress(progress_every))
     start = time.perf_counter()
-    fit = model.fit(train_ds, epochs=config.epochs, validation_data=val_ds,
-                    callbacks=callbacks, shuffle=False, verbose=0)  # the dataset shuffles
+    loops = CompiledLoops(model, config, seed)
+    fitted = fit(loops, seed, (x_train, y_train), (x_val, y_val), callbacks)
     wall = time.perf_counter() - start
-    history = {k: [float(v) for v in vs] for k, vs in fit.history.items()}
+    history = {k: [float(v) for v in vs] for k, vs in fitted.history.items()}
     history.setdefault("learning_rate", None)
     history.pop("learning_rate")  # ReduceLROnPlateau's copy of "lr"
     epochs_run = len(history["loss"])
@@ -221,16 +325,14 @@ def train(config: RunConfig, seed: int, run_dir: Path | None = None,
         if config.checkpoint and run_dir is not None and (run_dir / "best.weights.h5").exists():
             model.load_weights(run_dir / "best.weights.h5")
         # The final model: last epoch, or the best one if a callback restored it.
-        metrics.update(_evaluate(model, val_ds, "val"))
+        metrics.update(_evaluate(loops, x_val, y_val, "val"))
         if config.test:
             x_test, y_test = data.load_test()
-            y_test = tf.one_hot(y_test, data.NUM_CLASSES) if config.label_smoothing else y_test
-            test_ds = tf.data.Dataset.from_tensor_slices((x_test, y_test)).batch(EVAL_BATCH)
-            metrics.update(_evaluate(model, test_ds, "test"))
+            metrics.update(_evaluate(loops, tf.constant(x_test), tf.constant(y_test), "test"))
     return {"history": history, "metrics": metrics, "model": model}
 
 
-def _evaluate(model, dataset, prefix: str) -> dict:
-    values = model.evaluate(dataset, verbose=0, return_dict=True)
+def _evaluate(loops: CompiledLoops, x, y, prefix: str) -> dict:
+    values = loops.evaluate(x, y)
     # The evaluated loss includes the L2 penalty; accuracy is what we compare.
-    return {f"{prefix}_{k}": float(v) for k, v in values.items()}
+    return {f"{prefix}_{k}": v for k, v in values.items()}
