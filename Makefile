@@ -41,6 +41,13 @@ check-report: setup ## Load the reports in headless Chromium: JS errors, images,
 		$(MAKE) --no-print-directory report PROFILE=smoke || echo "check-report: a section failed; checking the pages anyway"; fi
 	CIFAR_MLP_CHECK_REPORTS=$(REPORT_DIR) $(PY) -m pytest -m browser
 
+$(VENV)/.bench-installed: $(VENV)/.installed pyproject.toml
+	$(PY) -m pip install --quiet -e ".[test,bench]"
+	touch $@
+
+bench: data $(VENV)/.bench-installed ## Time our training path against plain Keras, PyTorch and the FLOP floor (benchmarks/results/bench.md)
+	$(PY) benchmarks/bench.py
+
 sync: setup ## Pair notebooks/*.py with their .ipynb (after editing the .py)
 	$(VENV)/bin/jupytext --sync notebooks/[0-9]*.py
 
