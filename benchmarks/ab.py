@@ -12,6 +12,8 @@ Variants are NAME=KIND[:KEY=VALUE,...]:
     ours              cifar_mlp.training.train as it is now; keys jit=0|1 (XLA),
                       intra=N, inter=N (TensorFlow thread pools), tensorboard=1
                       (write TensorBoard logs as sweeps do)
+    any kind          env.NAME=VALUE sets an environment variable before TensorFlow
+                      loads, e.g. env.TF_ENABLE_ONEDNN_OPTS=0
     rev:REV           train() from src/cifar_mlp/training.py at git revision REV
     fit               model.fit on in-memory tensors (Keras' shuffled index gather);
                       keys spe=N|epoch (steps_per_execution), jit=0|1
@@ -63,7 +65,9 @@ def _training_from(rev: str):
 
 
 def run_variant(spec: str, epochs: int, seed: int) -> dict:
+    import os
     kind, opts = _options(spec)
+    os.environ.update({k[4:]: v for k, v in opts.items() if k.startswith("env.")})
     _threads(opts)
     if kind == "fit":
         return _run_fit(opts, epochs, seed)

@@ -19,7 +19,7 @@ from cifar_mlp.backend import keras, tf
 from cifar_mlp.config import RunConfig
 from cifar_mlp.models import build_mlp
 
-# Batches per compiled call: fewer Python round trips for small, fast steps.
+# Batches per compiled call when the returned model's own evaluate/predict run.
 STEPS_PER_EXECUTION = 32
 EVAL_BATCH = 1000  # evaluation has no gradients, so bigger batches are cheaper
 
@@ -142,7 +142,7 @@ def _augment(x, kind: str, seed=None):
     """Random horizontal flips (and shifts of up to 4 pixels) on flat images.
 
     Each image is flipped or not; a shift moves the whole batch. With a `seed`
-    (a pair of integers) the same draws come out every time, which XLA needs.
+    (a pair of integers) the same draws come out every time, in a graph or under XLA.
     """
     images = tf.reshape(x, (-1, 32, 32, 3))
     flip_seed, shift_seed = (None, None) if seed is None else tf.unstack(
@@ -159,16 +159,22 @@ def _augment(x, kind: str, seed=None):
 # ---------------------------------------------------------------- the epoch loop
 #
 # Why not model.fit on a tf.data pipeline: on the study's 2-core CPU a step of
-# the 3×128 MLP is ~2 ms of arithmetic wrapped in ~400 small ops (Adam per
-# variable, BatchNorm, L2, metrics). TensorFlow's executor dispatches those one
-# by one, and a shuffle buffer of 45,000 single images is refilled every
-# epoch. Here a whole epoch is one XLA program: the batches are gathered from
-# the in-memory tensors by a shuffled index, and XLA fuses the small ops.
-# Keras' own train_step, test_step, optimizer, metrics and callbacks still do
-# the work, so what is computed is what model.fit computes (tests/test_fast_path.py).
-# Measured s/epoch, before → after: benchmarks/results/bench.md.
+# the 3×128 MLP is ~3 ms, and model.fit spent about as much again around it:
+# a shuffle buffer of 45,000 single images refilled every epoch, an iterator
+# and a Python round trip every 32 steps. Here the split stays in memory as
+# tensors, each epoch draws a shuffled index in NumPy, and one tf.function
+# loops over the whole epoch, gathering each batch and calling Keras' own
+# train_step (evaluation likewise, with test_step). Model, optimizer, loss,
+# metrics and callbacks are Keras' own, so the losses are model.fit's on the
+# same batches (tests/test_fast_path.py). Measured, interleaved with the old
+# path: ~0.6× its seconds per epoch (benchmarks/results/ab.md, bench.md).
 
-JIT_COMPILE = True  # XLA: one compiled program per epoch; False runs the same loop as a TF graph
+# XLA fuses a step's small ops, but its CPU kernels for the weight gradient,
+# dropout's random numbers and the L2 sum are slower than TensorFlow's; in
+# interleaved runs the two came out within noise of each other, quiet or
+# loaded (benchmarks/results/ab_xla.md, ab_onednn.md), so the plain graph
+# stays: nothing to compile, no XLA-only restrictions. True still works.
+JIT_COMPILE = False
 
 
 def _batches(order: np.ndarray, batch_size: int) -> tuple[tf.Tensor, tf.Tensor | None]:
@@ -219,7 +225,7 @@ class CompiledLoops:
         self._train, self._test = loop(train_step, jit), loop(test_step, False)
 
     def build(self, x, y):
-        """Create the optimizer's and metrics' variables now: XLA cannot create them inside a loop."""
+        """Create the optimizer's and metrics' variables now, not inside the compiled loop."""
         batch = (x[:1], tf.one_hot(y[:1], data.NUM_CLASSES) if self.config.label_smoothing else y[:1])
         self.model._symbolic_build(data_batch=batch)  # what model.fit does before its first step
 
