@@ -12,6 +12,7 @@ Variants are NAME=KIND[:KEY=VALUE,...]:
     ours              cifar_mlp.training.train as it is now; keys jit=0|1 (XLA),
                       intra=N, inter=N (TensorFlow thread pools), tensorboard=1
                       (write TensorBoard logs as sweeps do)
+    torch, keras      bench.py's plain PyTorch loop or plain model.fit, as a yardstick
     any kind          env.NAME=VALUE sets an environment variable before TensorFlow
                       loads, e.g. env.TF_ENABLE_ONEDNN_OPTS=0
     rev:REV           train() from src/cifar_mlp/training.py at git revision REV
@@ -69,6 +70,8 @@ def run_variant(spec: str, epochs: int, seed: int) -> dict:
     kind, opts = _options(spec)
     os.environ.update({k[4:]: v for k, v in opts.items() if k.startswith("env.")})
     _threads(opts)
+    if kind in ("torch", "keras"):
+        return bench.RUNNERS[kind](epochs, seed)
     if kind == "fit":
         return _run_fit(opts, epochs, seed)
     if kind == "rev":

@@ -169,12 +169,14 @@ def _augment(x, kind: str, seed=None):
 # same batches (tests/test_fast_path.py). Measured, interleaved with the old
 # path: ~0.6× its seconds per epoch (benchmarks/results/ab.md, bench.md).
 
-# XLA fuses a step's small ops, but its CPU kernels for the weight gradient,
-# dropout's random numbers and the L2 sum are slower than TensorFlow's; in
-# interleaved runs the two came out within noise of each other, quiet or
-# loaded (benchmarks/results/ab_xla.md, ab_onednn.md), so the plain graph
-# stays: nothing to compile, no XLA-only restrictions. True still works.
-JIT_COMPILE = False
+# XLA compiles the epoch loop into one program: it fuses a step's small ops
+# and dispatches far fewer of them, though its CPU kernels for the first
+# layer's weight gradient, dropout's random numbers and the L2 sum are slower
+# than TensorFlow's. Against the same loop as a plain graph it was a few
+# percent faster, with less spread, in 3 of 4 interleaved comparisons
+# (benchmarks/results/ab_xla_torch.md, ab_xla.md, ab_onednn.md; ab.md the
+# exception), and its compile time is no longer than the graph's tracing.
+JIT_COMPILE = True
 
 
 def _batches(order: np.ndarray, batch_size: int) -> tuple[tf.Tensor, tf.Tensor | None]:
