@@ -170,12 +170,13 @@ def _augment(x, kind: str, seed=None):
 # path: ~0.6× its seconds per epoch (benchmarks/results/ab.md, bench.md).
 
 # XLA compiles the epoch loop into one program: it fuses a step's small ops
-# and dispatches far fewer of them, though its CPU kernels for the first
-# layer's weight gradient, dropout's random numbers and the L2 sum are slower
-# than TensorFlow's. Against the same loop as a plain graph it was a few
-# percent faster, with less spread, in 3 of 4 interleaved comparisons
-# (benchmarks/results/ab_xla_torch.md, ab_xla.md, ab_onednn.md; ab.md the
-# exception), and its compile time is no longer than the graph's tracing.
+# and dispatches far fewer of them, though its product for the first layer's
+# weight gradient takes about twice oneDNN's time, and dropout's random
+# numbers and the L2 sum cost it about a tenth of a step each (profiled).
+# Against the same loop as a plain graph it was a few percent faster, with
+# less spread, in 3 of 4 interleaved comparisons (benchmarks/results/
+# ab_xla_torch.md, ab_xla.md, ab_onednn.md; ab.md the exception), and its
+# compile time is no longer than the graph's tracing.
 JIT_COMPILE = True
 
 
