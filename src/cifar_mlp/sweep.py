@@ -175,7 +175,7 @@ def mean_std(summary: pd.DataFrame, variant: str, digits: int = 3) -> str:
 
 # Seconds per epoch of the reference 3×128 MLP (427,658 weights, batch 128) on
 # 45,000 images on the study's 2-core CPU. Only used to announce a plan's cost.
-REFERENCE_SECONDS_PER_EPOCH = 1.5
+REFERENCE_SECONDS_PER_EPOCH = 1.1
 REFERENCE_WEIGHTS = 427_658
 
 
