@@ -173,14 +173,10 @@ WORKER = textwrap.dedent('''
         with open(LOG, "a") as f:  # one short append per line: lines never interleave
             f.write(f"{os.getpid()} {event} {key}\\n")
 
-    # A learnable 10-class problem in place of CIFAR-10 (as tests/conftest.py).
-    rng = np.random.default_rng(0)
-    centers = rng.normal(size=(10, data.INPUT_DIM)).astype(np.float32)
-    def make(n):
-        y = np.arange(n) % 10
-        x = np.clip(centers[y] * 0.3 + rng.normal(size=(n, data.INPUT_DIM)) * 0.5, -1, 1)
-        return x.astype(np.float32), y.astype(np.int32)
-    split = data.Split(*make(600), *make(200))
+    # A learnable 10-class problem in place of CIFAR-10 (tests/synthetic.py).
+    sys.path.insert(0, os.environ["WORKER_TESTS"])
+    from synthetic import make_split
+    split = make_split()
     data.load_split = lambda *a, **k: split
 
     real_train = training.train
@@ -218,7 +214,7 @@ def worker(tmp_path):
     script.write_text(WORKER)
     env = {**os.environ, "CIFAR_MLP_RESULTS": str(tmp_path / "results"),
            "CIFAR_MLP_RUNS": str(tmp_path / "runs"), "WORKER_LOG": str(tmp_path / "log"),
-           "WORKER_GO": str(tmp_path / "go"),
+           "WORKER_GO": str(tmp_path / "go"), "WORKER_TESTS": str(Path(__file__).parent),
            "WORKER_CONFIGS": json.dumps({n: c.changed() for n, c in WORKER_CONFIGS.items()},
                                         default=list),
            "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONUNBUFFERED": "1"}
