@@ -33,3 +33,24 @@ def test_reference_recipe_blocks_put_bn_before_the_activation():
     assert type(dense.kernel_initializer).__name__ == "HeNormal"
     assert abs(float(dense.kernel_regularizer.l2) - 5e-5) < 1e-12
     assert model.output_shape == (None, 10)
+
+
+def test_dropout_draws_keras_own_mask_and_keeps_its_semantics():
+    import numpy as np
+
+    from cifar_mlp.backend import keras, tf
+    from cifar_mlp.models import Dropout
+
+    x = tf.ones((256, 3072))
+    ours, theirs = Dropout(0.1, seed=3), keras.layers.Dropout(0.1, seed=3)
+    for jit in (False, True):  # the stored runs trained under XLA, the report's model.fit in a graph
+        a = tf.function(lambda: ours(x, training=True), jit_compile=jit)().numpy()
+        b = tf.function(lambda: theirs(x, training=True), jit_compile=jit)().numpy()
+        # The same numbers as Keras' Dropout for the same seed, so stored runs still repeat.
+        np.testing.assert_array_equal(a, b)
+    kept = a != 0
+    assert abs(kept.mean() - 0.9) < 0.005  # ~786k draws: the rate is right to ~0.1%
+    np.testing.assert_allclose(a[kept], 1 / 0.9, rtol=1e-6)  # inverted dropout: the mean is kept
+    second = tf.function(lambda: ours(x, training=True))().numpy()
+    assert not np.array_equal(second != 0, kept)  # a fresh mask every call
+    np.testing.assert_array_equal(ours(x, training=False).numpy(), x.numpy())  # off at inference

@@ -2,9 +2,26 @@
 
 from __future__ import annotations
 
-from cifar_mlp.backend import keras
+from cifar_mlp.backend import keras, tf
 from cifar_mlp.config import RunConfig
 from cifar_mlp.data import INPUT_DIM, NUM_CLASSES
+
+
+class Dropout(keras.layers.Dropout):
+    """Keras' Dropout, its mask drawn with the Philox generator.
+
+    Under XLA on CPU, Keras' dropout lets TensorFlow pick the generator, and
+    the one it picks cost ~0.25 µs a number here: 35 s an epoch for dropout on
+    the 3,072 inputs. Philox draws the same distribution ~300× faster.
+    Same semantics: inverted dropout, in training only, seeded by the layer's
+    SeedGenerator (so keras.utils.set_random_seed makes runs repeat).
+    """
+
+    def call(self, inputs, training=False):
+        if not (training and self.rate > 0):
+            return inputs
+        seed = tf.cast(tf.math.floormod(self.seed_generator.next(), tf.int32.max - 1), tf.int32)
+        return tf.nn.experimental.stateless_dropout(inputs, self.rate, seed=seed, rng_alg="philox")
 
 
 def build_mlp(config: RunConfig) -> keras.Sequential:
@@ -18,7 +35,7 @@ def build_mlp(config: RunConfig) -> keras.Sequential:
     dense = dict(kernel_initializer=config.initializer, kernel_regularizer=regularizer)
     layers: list[keras.Layer] = [keras.Input((INPUT_DIM,), name="pixels")]
     if config.input_dropout:
-        layers.append(keras.layers.Dropout(config.input_dropout, name="input_dropout"))
+        layers.append(Dropout(config.input_dropout, name="input_dropout"))
     blocks = zip(config.widths, config.per_layer("activation"),
                  config.per_layer("batchnorm"), config.per_layer("dropout"))
     for i, (width, activation, bn, rate) in enumerate(blocks, 1):
@@ -28,7 +45,7 @@ def build_mlp(config: RunConfig) -> keras.Sequential:
             layers.append(keras.layers.BatchNormalization(name=f"bn_{i}"))
         layers.append(keras.layers.Activation(activation, name=f"{activation}_{i}"))
         if rate:
-            layers.append(keras.layers.Dropout(rate, name=f"dropout_{i}"))
+            layers.append(Dropout(rate, name=f"dropout_{i}"))
         if bn == "after":
             layers.append(keras.layers.BatchNormalization(name=f"bn_{i}"))
     layers.append(keras.layers.Dense(NUM_CLASSES, activation="softmax", name="softmax", **dense))

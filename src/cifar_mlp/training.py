@@ -172,7 +172,9 @@ def _augment(x, kind: str, seed=None):
 # XLA compiles the epoch loop into one program: it fuses a step's small ops
 # and dispatches far fewer of them, though its product for the first layer's
 # weight gradient takes about twice oneDNN's time, and dropout's random
-# numbers and the L2 sum cost it about a tenth of a step each (profiled).
+# numbers and the L2 sum cost it about a tenth of a step each (profiled; the
+# random numbers only with models.Dropout's generator: Keras' own choice
+# made dropout on the 3,072 inputs 30× slower under XLA).
 # Against the same loop as a plain graph it was a few percent faster, with
 # less spread, in 3 of 4 interleaved comparisons (benchmarks/results/
 # ab_xla_torch.md, ab_xla.md, ab_onednn.md; ab.md the exception), and its
