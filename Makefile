@@ -51,7 +51,8 @@ bench: data $(VENV)/.bench-installed ## Time our training path against plain Ker
 sync: setup ## Pair notebooks/*.py with their .ipynb (after editing the .py)
 	$(VENV)/bin/jupytext --sync notebooks/[0-9]*.py
 
-tensorboard: setup ## Open TensorBoard on every stored run's logs
+tensorboard: setup ## Open TensorBoard: every stored run in HParams, local runs' training logs
+	$(PY) -m cifar_mlp.hparams
 	$(VENV)/bin/tensorboard --logdir runs
 
 clean: ## Remove the virtual environment and scratch outputs (keeps data/, results/, reports/)

@@ -90,14 +90,14 @@ def _run_fit(opts: dict, epochs: int, seed: int) -> dict:
     from cifar_mlp import training
     from cifar_mlp.backend import keras
     from cifar_mlp.config import RunConfig
-    from cifar_mlp.models import build_mlp
+    from cifar_mlp.models import build_model
 
     config = RunConfig(batchnorm="before", dropout=bench.DROPOUT, l2=bench.L2,
                        schedule="warmup_cosine", epochs=epochs)
     keras.utils.set_random_seed(seed)
     x, y, x_val, y_val = training._tensors(None, 5000, 0)
     steps = -(-int(x.shape[0]) // bench.BATCH)
-    model = build_mlp(config)
+    model = build_model(config)
     training.compile_model(model, config, steps)
     spe = steps if opts.get("spe") == "epoch" else int(opts.get("spe", 32))
     model.compile(optimizer=model.optimizer, loss=model.loss,  # as compile_model, but spe and jit

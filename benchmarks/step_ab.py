@@ -29,14 +29,14 @@ def make_variant(name: str, metrics: str, x, y):
     from cifar_mlp import training
     from cifar_mlp.backend import keras
     from cifar_mlp.config import RunConfig
-    from cifar_mlp.models import build_mlp
+    from cifar_mlp.models import build_model
 
     base, *suffix = name.split("_")
     changes = {"nodrop": {"dropout": 0.0}, "nol2": {"l2": 0.0}}.get(suffix[0] if suffix else "", {})
     config = RunConfig(**{**RECIPE, **changes})
     keras.utils.set_random_seed(0)
     keras.config.set_dtype_policy("mixed_bfloat16" if suffix == ["bf16"] else "float32")
-    model = build_mlp(config)
+    model = build_model(config)
     keras.config.set_dtype_policy("float32")
     training.compile_model(model, config, 352)
     if metrics == "accuracy":  # bfloat16 predictions do not fit in_top_k (the top-5 metric)

@@ -113,7 +113,7 @@ hist = sweep.histories(df, root=study.results_dir)
 # 128 units; the deeper layers are cheap.
 
 # %%
-model = models.build_mlp(baseline)
+model = models.build_model(baseline)
 layers = pd.DataFrame([(layer.name, layer.count_params()) for layer in model.layers
                        if layer.count_params()], columns=["layer", "parameters"]).set_index("layer")
 layers["share"] = (layers["parameters"] / layers["parameters"].sum()).round(3)

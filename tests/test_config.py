@@ -31,6 +31,9 @@ BAD_VALUES = [
     ("es_monitor", "val_acc", "val_accuracy"),
     ("dropout", (0.1, 0.2), "one per hidden layer"),
     ("amsgrad", "yes", "True or False"),
+    ("filters", (16, 32, 64, 128, 256, 512), "up to 5 conv stage"),
+    ("filters", (16, 0), ">= 1"),
+    ("filters", 32, "a list"),
 ]
 
 

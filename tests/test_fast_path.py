@@ -6,7 +6,7 @@ import pytest
 from cifar_mlp import data, training
 from cifar_mlp.backend import keras, tf
 from cifar_mlp.config import RunConfig
-from cifar_mlp.models import build_mlp
+from cifar_mlp.models import build_model
 
 # 230 images in batches of 50: four full batches and a partial one of 30, so
 # both compiled shapes run. BatchNorm, L2 and a warmup-cosine schedule are on;
@@ -29,7 +29,7 @@ def _synthetic(n, rng):
 def _twin_models(config):
     keras.utils.set_random_seed(SEED)
     steps = -(-config.train_size // config.batch_size)
-    models = [build_mlp(config) for _ in range(2)]
+    models = [build_model(config) for _ in range(2)]
     models[1].set_weights(models[0].get_weights())
     for model in models:
         training.compile_model(model, config, steps)
@@ -86,7 +86,7 @@ def test_callbacks_can_stop_the_loop(synthetic_split):
 
     config = RunConfig(widths=(16,), epochs=5, batch_size=100, train_size=600, val_size=200)
     keras.utils.set_random_seed(0)
-    model = build_mlp(config)
+    model = build_model(config)
     training.compile_model(model, config, 6)
     split = synthetic_split
     history = training.fit(training.CompiledLoops(model, config, 0), 0,

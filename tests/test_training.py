@@ -86,7 +86,7 @@ def test_label_smoothing_trains(synthetic_split, store_root):
     assert record.metrics["status"] == "ok" and record.metrics["val_accuracy"] > 0.5
 
 
-def test_augmentation_flips_and_shifts_whole_images():
+def test_augmentation_flips_and_shifts_each_image_on_its_own():
     import tensorflow as tf
     image = np.arange(32 * 32 * 3, dtype=np.float32).reshape(1, 32, 32, 3)
     batch = np.repeat(image, 64, axis=0)
@@ -95,9 +95,18 @@ def test_augmentation_flips_and_shifts_whole_images():
     is_same = [(f == image[0]).all() for f in flipped]
     is_flip = [(f == image[0][:, ::-1]).all() for f in flipped]
     assert all(a or b for a, b in zip(is_same, is_flip)) and 0 < sum(is_flip) < 64
-    shifted = training._augment(tf.constant(batch.reshape(64, -1)), "flip_shift").numpy()
-    assert shifted.shape == (64, 3072)
-    assert sum((s == batch[0].reshape(-1)).all() for s in shifted) < 64  # some moved
+
+    shifted = training._shift(tf.constant(batch), seed=tf.constant([1, 2])).numpy()
+    padded = np.pad(image[0], [(4, 4), (4, 4), (0, 0)], mode="reflect")
+    windows = {(dy, dx): padded[dy:dy + 32, dx:dx + 32] for dy in range(9) for dx in range(9)}
+    found = [next((o for o, w in windows.items() if (w == s).all()), None) for s in shifted]
+    assert None not in found  # every output is a window of the reflected, padded image
+    assert len(set(found)) > 20  # each image its own shift (64 draws from 81 offsets)
+    again = training._shift(tf.constant(batch), seed=tf.constant([1, 2])).numpy()
+    np.testing.assert_array_equal(shifted, again)  # seeded: the same shifts every time
+    both = training._augment(tf.constant(batch.reshape(64, -1)), "flip_shift",
+                             seed=tf.constant([1, 2], tf.int64)).numpy()
+    assert both.shape == (64, 3072)
 
 
 @pytest.mark.real

@@ -44,6 +44,8 @@ class RunConfig:
     input_dropout: float = 0.0                 # on the 3072 pixels themselves
     l2: float = 0.0
     initializer: str = "glorot_uniform"        # Keras' default; the study compares He
+    # Conv stages before the dense layers (models.conv_stages): () is the MLP.
+    filters: tuple[int, ...] = ()
     # Optimizer: only the keys of the chosen optimizer are used.
     optimizer: str = "adam"
     lr: float = 1e-3                           # Adam's usual default
@@ -181,6 +183,11 @@ def _validate(c: RunConfig) -> None:
     _number("input_dropout", c.input_dropout, low=0, high=1, high_open=True)
     _number("l2", c.l2, low=0, high=1)
     _choice("initializer", c.initializer, INITIALIZERS)
+    if not isinstance(c.filters, tuple) or len(c.filters) > 5:
+        _fail("filters", c.filters, "a list of up to 5 conv stage widths, e.g. [32, 64, 128], "
+              "or [] for the MLP (each stage halves the 32-pixel image)")
+    for i, f in enumerate(c.filters):
+        _number(f"filters[{i}]", f, low=1, high=1024, integer=True)
 
     _choice("optimizer", c.optimizer, OPTIMIZERS)
     _number("lr", c.lr, low=0, low_open=True, high=10)

@@ -1,4 +1,4 @@
-"""Build the MLP a RunConfig describes."""
+"""Build the model a RunConfig describes: the MLP, or the compact CNN of the last section."""
 
 from __future__ import annotations
 
@@ -24,18 +24,21 @@ class Dropout(keras.layers.Dropout):
         return tf.nn.experimental.stateless_dropout(inputs, self.rate, seed=seed, rng_alg="philox")
 
 
-def build_mlp(config: RunConfig) -> keras.Sequential:
-    """Dense blocks on the flattened image, then a 10-way softmax.
+def build_model(config: RunConfig) -> keras.Sequential:
+    """Dense blocks on the flattened image (after conv stages, if any), then a 10-way softmax.
 
     A hidden block is Dense → [BN if "before"] → activation → [Dropout] →
     [BN if "after"]. BN "after" follows the dropout, as in the model of the
     study we reproduce, so its exact 5,955,466-parameter MLP can be built.
+    With `filters`, the blocks become the head of a small CNN (`conv_stages`).
     """
     regularizer = keras.regularizers.L2(config.l2) if config.l2 else None
     dense = dict(kernel_initializer=config.initializer, kernel_regularizer=regularizer)
     layers: list[keras.Layer] = [keras.Input((INPUT_DIM,), name="pixels")]
     if config.input_dropout:
         layers.append(Dropout(config.input_dropout, name="input_dropout"))
+    if config.filters:
+        layers += conv_stages(config.filters, dense)
     blocks = zip(config.widths, config.per_layer("activation"),
                  config.per_layer("batchnorm"), config.per_layer("dropout"))
     for i, (width, activation, bn, rate) in enumerate(blocks, 1):
@@ -49,4 +52,20 @@ def build_mlp(config: RunConfig) -> keras.Sequential:
         if bn == "after":
             layers.append(keras.layers.BatchNormalization(name=f"bn_{i}"))
     layers.append(keras.layers.Dense(NUM_CLASSES, activation="softmax", name="softmax", **dense))
-    return keras.Sequential(layers, name="mlp")
+    return keras.Sequential(layers, name="cnn" if config.filters else "mlp")
+
+
+def conv_stages(filters, dense_options) -> list[keras.Layer]:
+    """The compact CNN the study ends with: per stage two 3×3 convs, each
+    batch-normalized and ReLU'd, then 2×2 max pooling; global average pooling
+    at the end hands one number per channel to the dense head."""
+    layers = [keras.layers.Reshape((32, 32, 3), name="image")]
+    for stage, width in enumerate(filters, 1):
+        for j in (1, 2):
+            layers += [keras.layers.Conv2D(width, 3, padding="same", use_bias=False,
+                                           name=f"conv_{stage}_{j}", **dense_options),
+                       keras.layers.BatchNormalization(name=f"conv_bn_{stage}_{j}"),
+                       keras.layers.Activation("relu", name=f"conv_relu_{stage}_{j}")]
+        layers.append(keras.layers.MaxPooling2D(2, name=f"pool_{stage}"))
+    layers.append(keras.layers.GlobalAveragePooling2D(name="channel_means"))
+    return layers

@@ -110,7 +110,7 @@ def trained_model(config: RunConfig, seed: int, root: Path | None = None):
 
     weights = paths.RUNS_DIR / key / "best.weights.h5"
     if config.checkpoint and weights.exists():
-        model = models.build_mlp(config)
+        model = models.build_model(config)
         model.load_weights(weights)
         print(f"model of run {key} seed {seed}: its best checkpoint, {weights}", flush=True)
         return model
@@ -180,15 +180,25 @@ REFERENCE_WEIGHTS = 427_658
 
 
 def weight_count(config: RunConfig) -> int:
-    """Weights and biases of the config's Dense layers (what training time scales with)."""
-    sizes = (32 * 32 * 3, *config.widths, 10)
+    """Weights and biases of the config's Dense layers (what an MLP's training time scales with)."""
+    sizes = (config.filters[-1] if config.filters else 32 * 32 * 3, *config.widths, 10)
     return sum(n_in * n_out + n_out for n_in, n_out in zip(sizes, sizes[1:]))
 
 
+def multiply_adds(config: RunConfig) -> int:
+    """Multiply-adds of one image's forward pass: the Dense weights, plus every
+    conv weight used once per pixel of its stage (32×32, then 16×16, ...)."""
+    convs, channels, side = 0, 3, 32
+    for width in config.filters:
+        convs += side * side * 9 * (channels * width + width * width)
+        channels, side = width, side // 2
+    return weight_count(config) + convs
+
+
 def estimated_seconds(config: RunConfig) -> float:
-    """A rough training time: the reference's, scaled by weights, images and batch size."""
+    """A rough training time: the reference's, scaled by work, images and batch size."""
     images = config.train_size or 50000 - config.val_size
-    size = max(weight_count(config) / REFERENCE_WEIGHTS, 0.7)  # small nets keep per-step costs
+    size = max(multiply_adds(config) / REFERENCE_WEIGHTS, 0.7)  # small nets keep per-step costs
     small_batch = max(1.0, 128 / config.batch_size) ** 0.8  # batch 32 is about 3× slower
     return REFERENCE_SECONDS_PER_EPOCH * images / 45000 * size * small_batch * config.epochs
 

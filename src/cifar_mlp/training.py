@@ -17,7 +17,7 @@ import numpy as np
 from cifar_mlp import data
 from cifar_mlp.backend import keras, tf
 from cifar_mlp.config import RunConfig
-from cifar_mlp.models import build_mlp
+from cifar_mlp.models import build_model
 
 # Batches per compiled call when the returned model's own evaluate/predict run.
 STEPS_PER_EXECUTION = 32
@@ -138,11 +138,14 @@ def _tensors(train_size, val_size, split_seed):
     return tuple(tf.constant(a) for a in (split.x_train, split.y_train, split.x_val, split.y_val))
 
 
-def _augment(x, kind: str, seed=None):
-    """Random horizontal flips (and shifts of up to 4 pixels) on flat images.
+SHIFT = 4  # pixels: the usual CIFAR crop of a 4-pixel padded image
 
-    Each image is flipped or not; a shift moves the whole batch. With a `seed`
-    (a pair of integers) the same draws come out every time, in a graph or under XLA.
+
+def _augment(x, kind: str, seed=None):
+    """Random horizontal flips (and shifts of up to SHIFT pixels) on flat images.
+
+    Each image gets its own flip and its own shift. With a `seed` (a pair of
+    integers) the same draws come out every time, in a graph or under XLA.
     """
     images = tf.reshape(x, (-1, 32, 32, 3))
     flip_seed, shift_seed = (None, None) if seed is None else tf.unstack(
@@ -150,10 +153,25 @@ def _augment(x, kind: str, seed=None):
     images = (tf.image.random_flip_left_right(images) if seed is None
               else tf.image.stateless_random_flip_left_right(images, flip_seed))
     if kind == "flip_shift":
-        padded = tf.pad(images, [[0, 0], [4, 4], [4, 4], [0, 0]], mode="REFLECT")
-        images = (tf.image.random_crop(padded, tf.shape(images)) if seed is None
-                  else tf.image.stateless_random_crop(padded, tf.shape(images), shift_seed))
+        images = _shift(images, shift_seed)
     return tf.reshape(images, (-1, data.INPUT_DIM))
+
+
+def _shift(images, seed=None):
+    """Move each image by its own (dy, dx) in [-SHIFT, SHIFT], reflecting at the border.
+
+    tf.image's random crop takes one offset for the whole batch; two batched
+    gathers from the padded images give every image its own window.
+    """
+    n = tf.shape(images)[0]
+    padded = tf.pad(images, [[0, 0], [SHIFT, SHIFT], [SHIFT, SHIFT], [0, 0]], mode="REFLECT")
+    shape, span = (n, 2), 2 * SHIFT + 1
+    offsets = (tf.random.uniform(shape, 0, span, tf.int32) if seed is None
+               else tf.random.stateless_uniform(shape, seed, 0, span, tf.int32, alg="philox"))
+    window = tf.range(32)[None, :]
+    rows, cols = offsets[:, :1] + window, offsets[:, 1:] + window  # (n, 32) each
+    images = tf.gather(padded, rows, axis=1, batch_dims=1)  # (n, 32, 40, 3)
+    return tf.gather(images, cols, axis=2, batch_dims=1)  # (n, 32, 32, 3)
 
 
 # ---------------------------------------------------------------- the epoch loop
@@ -307,7 +325,7 @@ def train(config: RunConfig, seed: int, run_dir: Path | None = None,
     keras.utils.set_random_seed(seed)
     x_train, y_train, x_val, y_val = _tensors(config.train_size, config.val_size, config.split_seed)
     steps = math.ceil(int(x_train.shape[0]) / config.batch_size)
-    model = build_mlp(config)
+    model = build_model(config)
     compile_model(model, config, steps)
     if run_dir is not None:
         run_dir.mkdir(parents=True, exist_ok=True)
