@@ -127,11 +127,9 @@ print(f"train {split.x_train.shape}, validation {split.x_val.shape}, "
 SECTIONS = ["02_architecture_activations", "03_regularization", "04_optimizers",
             "05_callbacks_schedules"]
 recipe = study.base(**report.choices(study, SECTIONS), test=True)
-reference = study.base(widths=[128, 128, 128], batchnorm="before", dropout=0.1, l2=5e-5,
-                       optimizer="adam", lr=1e-3, schedule="warmup_cosine", batch_size=128,
-                       early_stopping=True, es_monitor="val_accuracy", es_patience=5,
-                       es_restore_best=True, checkpoint=True, ckpt_monitor="val_accuracy",
-                       test=True)
+# 3×128, BN before, dropout 0.1, L2 5e-5, Adam 1e-3 with warmup + cosine, batch 128,
+# early stopping (val accuracy, patience 5, best restored) and a checkpoint:
+reference = study.base(**config.REFERENCE_RECIPE, test=True)
 chosen_by = {key: section[:2] for section in SECTIONS for key in report.choices(study, [section])}
 defaults = config.RunConfig().to_dict()
 recipe_values, reference_values = recipe.to_dict(), reference.to_dict()

@@ -90,7 +90,7 @@ def test_augmentation_flips_and_shifts_each_image_on_its_own():
     import tensorflow as tf
     image = np.arange(32 * 32 * 3, dtype=np.float32).reshape(1, 32, 32, 3)
     batch = np.repeat(image, 64, axis=0)
-    flipped = training._augment(tf.constant(batch.reshape(64, -1)), "flip").numpy()
+    flipped = training.augment(tf.constant(batch.reshape(64, -1)), "flip").numpy()
     flipped = flipped.reshape(64, 32, 32, 3)
     is_same = [(f == image[0]).all() for f in flipped]
     is_flip = [(f == image[0][:, ::-1]).all() for f in flipped]
@@ -104,7 +104,7 @@ def test_augmentation_flips_and_shifts_each_image_on_its_own():
     assert len(set(found)) > 20  # each image its own shift (64 draws from 81 offsets)
     again = training._shift(tf.constant(batch), seed=tf.constant([1, 2])).numpy()
     np.testing.assert_array_equal(shifted, again)  # seeded: the same shifts every time
-    both = training._augment(tf.constant(batch.reshape(64, -1)), "flip_shift",
+    both = training.augment(tf.constant(batch.reshape(64, -1)), "flip_shift",
                              seed=tf.constant([1, 2], tf.int64)).numpy()
     assert both.shape == (64, 3072)
 

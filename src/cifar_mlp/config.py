@@ -28,6 +28,13 @@ AUGMENTATIONS = ("none", "flip", "flip_shift")
 PROFILES = ("smoke", "full")
 
 
+# The reference recipe of the study we reproduce: 06 tests it on the test set, 07 starts from it.
+REFERENCE_RECIPE = dict(
+    widths=(128, 128, 128), batchnorm="before", dropout=0.1, l2=5e-5, optimizer="adam", lr=1e-3,
+    schedule="warmup_cosine", batch_size=128, early_stopping=True, es_monitor="val_accuracy",
+    es_patience=5, es_restore_best=True, checkpoint=True, ckpt_monitor="val_accuracy")
+
+
 class ConfigError(ValueError):
     """A config key or value that is not allowed; the message says what is."""
 

@@ -20,7 +20,8 @@ from cifar_mlp.data import CLASS_NAMES
 LABELS = {"val_accuracy": "validation accuracy", "accuracy": "training accuracy",
           "val_loss": "validation loss", "loss": "training loss", "lr": "learning rate",
           "seconds_per_epoch": "seconds per epoch", "params": "parameters",
-          "gap": "train − validation accuracy", "epoch": "epoch", "test_accuracy": "test accuracy"}
+          "gap": "train − validation accuracy", "epoch": "epoch", "test_accuracy": "test accuracy",
+          "minutes": "minutes of training"}
 
 
 def theme() -> None:
@@ -63,14 +64,34 @@ def sample_grid(x: np.ndarray, y: np.ndarray, name: str, folder: Path, per_class
     return save(fig, name, folder)
 
 
+def image_rows(rows: dict[str, np.ndarray], name: str, folder: Path, title: str = "") -> plt.Figure:
+    """Rows of uint8 images (each N×32×32×3), every row labelled with its key."""
+    n = max(len(images) for images in rows.values())
+    fig, axes = plt.subplots(len(rows), n, figsize=(n * 0.9, len(rows) * 0.95), squeeze=False)
+    for r, (row_label, images) in enumerate(rows.items()):
+        for col, ax in enumerate(axes[r]):
+            ax.axis("off")
+            if col < len(images):
+                ax.imshow(images[col])
+        axes[r, 0].text(-4, 16, row_label, ha="right", va="center", fontsize=9)
+    fig.subplots_adjust(wspace=0.05, hspace=0.1)
+    if title:
+        fig.suptitle(title)
+    return save(fig, name, folder)
+
+
 def curves(hist: pd.DataFrame, metrics=("accuracy", "val_accuracy"), hue: str = "variant",
-           name: str = "curves", folder: Path | None = None, title: str = "") -> plt.Figure:
-    """Per-epoch curves, mean over seeds with a band for their spread; one panel per metric."""
+           name: str = "curves", folder: Path | None = None, title: str = "",
+           x: str = "epoch") -> plt.Figure:
+    """Per-epoch curves, mean over seeds with a band for their spread; one panel per metric.
+
+    `x` is "epoch", or another per-epoch column such as the minutes trained so far.
+    """
     fig, axes = plt.subplots(1, len(metrics), figsize=(6.2 * len(metrics), 4), squeeze=False)
     for ax, metric in zip(axes[0], metrics):
-        sns.lineplot(hist, x="epoch", y=metric, hue=hue, errorbar=("pi", 100), ax=ax,
+        sns.lineplot(hist, x=x, y=metric, hue=hue, errorbar=("pi", 100), ax=ax,
                      legend=ax is axes[0][-1])
-        ax.set(xlabel="epoch", ylabel=label(metric))
+        ax.set(xlabel=label(x), ylabel=label(metric))
     if len(hist[hue].unique()) > 1:
         sns.move_legend(axes[0][-1], "upper left", bbox_to_anchor=(1.02, 1), title=hue)
     if title:

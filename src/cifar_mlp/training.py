@@ -141,7 +141,7 @@ def _tensors(train_size, val_size, split_seed):
 SHIFT = 4  # pixels: the usual CIFAR crop of a 4-pixel padded image
 
 
-def _augment(x, kind: str, seed=None):
+def augment(x, kind: str, seed=None):
     """Random horizontal flips (and shifts of up to SHIFT pixels) on flat images.
 
     Each image gets its own flip and its own shift. With a `seed` (a pair of
@@ -215,9 +215,14 @@ def _batches(order: np.ndarray, batch_size: int) -> tuple[tf.Tensor, tf.Tensor |
 class CompiledLoops:
     """A model's training epoch and evaluation, each one compiled call over in-memory tensors."""
 
-    def __init__(self, model: keras.Model, config: RunConfig, seed: int, jit: bool = JIT_COMPILE):
+    def __init__(self, model: keras.Model, config: RunConfig, seed: int, jit: bool | None = None):
         self.model, self.config = model, config
-        augment, seed = config.augment, tf.constant(seed, tf.int64)
+        if jit is None:
+            # XLA on this CPU lowers convolutions to slow generic loops: the 32-64-128
+            # CNN had not finished one epoch on 4,500 images in 10 minutes. A plain
+            # graph runs them with oneDNN.
+            jit = JIT_COMPILE and not config.filters
+        kind, seed = config.augment, tf.constant(seed, tf.int64)
 
         def targets(y):
             # Label smoothing needs one-hot targets; plain sparse labels are cheaper otherwise.
@@ -225,9 +230,9 @@ class CompiledLoops:
 
         def train_step(x, y, index):
             x_batch = tf.gather(x, index)
-            if augment != "none":  # a new draw every step, the same for the same seed
+            if kind != "none":  # a new draw every step, the same for the same seed
                 step = model.optimizer.iterations.value
-                x_batch = _augment(x_batch, augment, seed=tf.stack([seed, step]))
+                x_batch = augment(x_batch, kind, seed=tf.stack([seed, step]))
             model.train_step((x_batch, targets(tf.gather(y, index))))
 
         def test_step(x, y, index):
