@@ -112,12 +112,8 @@ def _run_fit(opts: dict, epochs: int, seed: int) -> dict:
 
 
 def child(spec: str, epochs: int, seed: int) -> dict:
-    done = subprocess.run([sys.executable, __file__, "--child", spec, "--epochs", str(epochs),
-                           "--seed", str(seed)], capture_output=True, text=True, cwd=ROOT)
-    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
-    if done.returncode != 0 or not lines:
-        raise RuntimeError(f"variant {spec} failed:\n{done.stderr[-3000:]}")
-    return json.loads(lines[-1])
+    return bench.last_json([__file__, "--child", spec, "--epochs", str(epochs), "--seed", str(seed)],
+                           f"variant {spec}", cwd=ROOT)
 
 
 def table(result: dict) -> str:

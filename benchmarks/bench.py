@@ -244,14 +244,19 @@ def flop_per_epoch(n_train: int = 45000, n_val: int = 5000) -> dict:
     }
 
 
-def engine(name: str, epochs: int, seed: int) -> dict:
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    done = subprocess.run([sys.executable, __file__, "--engine", name, "--epochs", str(epochs),
-                           "--seed", str(seed)], capture_output=True, text=True, env=env)
+def last_json(command: list[str], what: str, **options) -> dict:
+    """Run `python <command>` in a fresh process and return the last JSON line it prints."""
+    done = subprocess.run([sys.executable, *command], capture_output=True, text=True, **options)
     lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
     if done.returncode != 0 or not lines:
-        raise RuntimeError(f"engine {name} failed:\n{done.stderr[-3000:]}")
+        raise RuntimeError(f"{what} failed:\n{done.stderr[-3000:]}")
     return json.loads(lines[-1])
+
+
+def engine(name: str, epochs: int, seed: int) -> dict:
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    return last_json([__file__, "--engine", name, "--epochs", str(epochs), "--seed", str(seed)],
+                     f"engine {name}", env=env)
 
 
 def summarize(runs: list[dict], epochs: int) -> dict:
