@@ -73,7 +73,7 @@ study = config.study_from(
         "full": dict(seeds=[0, 1, 2], epochs=60, reference_epochs=30, mlp_widths=[1024] * 3,
                      mlp_batch_size=256, cnn_filters=[32, 64, 128], cnn_epochs=12, cnn_seeds=[0]),
         "smoke": dict(seeds=[0, 1], epochs=3, reference_epochs=3, mlp_widths=[256] * 3,
-                      mlp_batch_size=256, cnn_filters=[8, 16], cnn_epochs=3, cnn_seeds=[0]),
+                      mlp_batch_size=256, cnn_filters=[8, 16], cnn_epochs=4, cnn_seeds=[0]),
     },
     budget_minutes=budget_minutes, reference_epochs=reference_epochs, mlp_widths=mlp_widths,
     mlp_batch_size=mlp_batch_size, augment=augment, label_smoothing=label_smoothing,
@@ -116,16 +116,16 @@ plots.image_rows(views, name="07_augmentation", folder=study.figures_dir);
 # recipe with wider layers, augmentation, label smoothing, a bigger batch and
 # more epochs; early stopping is off, because a cosine schedule needs its last
 # epochs to settle, and the checkpoint still keeps the best validation epoch.
-# The CNN puts three conv stages — two 3×3 convolutions with batch norm and
-# ReLU each, then 2×2 max pooling — in front of a one-layer version of the
-# same dense head (`models.conv_stages`).
+# The CNN puts conv stages — two 3×3 convolutions with batch norm and ReLU
+# each, then 2×2 max pooling — in front of a one-layer version of the same
+# dense head (`models.conv_stages`), with the reference's batch of 128.
 
 # %%
 reference = study.base(**config.REFERENCE_RECIPE, epochs=study.reference_epochs, test=True)
 wide = study.base(**{**config.REFERENCE_RECIPE, "widths": study.mlp_widths,
                      "batch_size": study.mlp_batch_size, "early_stopping": False},
                   augment=study.augment, label_smoothing=study.label_smoothing, test=True)
-cnn = wide.replace(filters=study.cnn_filters, widths=[128], epochs=study.cnn_epochs)
+cnn = wide.replace(filters=study.cnn_filters, widths=[128], epochs=study.cnn_epochs, batch_size=128)
 widths = "×".join(map(str, study.mlp_widths)) if len(set(study.mlp_widths)) > 1 \
     else f"{len(study.mlp_widths)}×{study.mlp_widths[0]}"
 names = {"reference": "reference MLP 3×128", "wide": f"wide MLP {widths}",

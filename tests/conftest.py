@@ -6,6 +6,13 @@ from cifar_mlp import data
 from synthetic import make_split
 
 
+@pytest.fixture(autouse=True)
+def train_in_process(monkeypatch):
+    """Train in the test's own process (and its subprocesses), where the synthetic
+    data and the monkeypatches live; tests of the worker itself undo this."""
+    monkeypatch.setenv("CIFAR_MLP_TRAIN_IN_PROCESS", "1")
+
+
 @pytest.fixture
 def store_root(tmp_path, monkeypatch):
     """Point results, runs and smoke folders at a temporary directory."""

@@ -116,3 +116,30 @@ def test_short_real_run_learns_well_above_chance(store_root):
                        train_size=5000, val_size=1000)
     record = sweep.run(config, 0)
     assert record.metrics["val_accuracy"] > 0.3  # chance is 0.1
+
+
+@pytest.mark.real
+@pytest.mark.slow
+def test_runs_train_in_a_renewed_worker_with_the_same_results(store_root, monkeypatch):
+    import os
+
+    monkeypatch.delenv("CIFAR_MLP_TRAIN_IN_PROCESS")
+    monkeypatch.setattr(sweep, "RUNS_PER_WORKER", 2)
+    monkeypatch.setattr(sweep, "_pool", None)
+    in_process = training.train
+    monkeypatch.setattr(training, "train", lambda *a, **k: pytest.fail("trained in the test process"))
+    real = RunConfig(widths=(32,), epochs=2, train_size=1000, val_size=500)
+
+    def worker_pid():
+        return sweep._pool.submit(os.getpid).result()  # one task of the worker's two
+
+    first = sweep.run(real, 0)  # task 1 of worker A
+    a = worker_pid()  # task 2: worker A is done and replaced
+    second = sweep.run(real.replace(lr=2e-3), 0)  # task 1 of worker B
+    b = worker_pid()
+    assert os.getpid() not in (a, b) and a != b
+    assert first.metrics["status"] == second.metrics["status"] == "ok"
+    # The same run trained here gives the worker's numbers: the seed decides, not the process.
+    here = in_process(real, 0)["history"]
+    np.testing.assert_allclose(here["loss"], first.history["loss"], rtol=1e-7)
+    np.testing.assert_allclose(here["val_accuracy"], first.history["val_accuracy"], rtol=1e-7)
