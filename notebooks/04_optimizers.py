@@ -131,14 +131,22 @@ print(f"whole notebook: at most {at_most} runs of {study.epochs} epochs (fewer: 
 # ### Stage 1: a learning rate per optimizer
 
 # %%
+def optimizer_of(variant):
+    """The optimizer's name that starts every variant name, e.g. "adam lr=0.001" → "adam"."""
+    return variant.split()[0].rstrip(",")
+
+
+def tune(runs):
+    """Train a stage's runs on the tuning seed; its runs, and the best per optimizer."""
+    sweep.plan((runs, tuning_seed), root=study.results_dir)
+    df = sweep.sweep(runs, tuning_seed, root=study.results_dir)
+    df["optimizer_name"] = df["variant"].map(optimizer_of)
+    return df, df.loc[df.groupby("optimizer_name")["val_accuracy"].idxmax()].set_index("optimizer_name")
+
+
 grid_runs = {f"{opt} lr={lr:g}": usual[opt].replace(lr=lr)
              for opt in usual for lr in lr_grids[opt]}
-family = {name: name.split()[0] for name in grid_runs}
-sweep.plan((grid_runs, tuning_seed), root=study.results_dir)
-grid = sweep.sweep(grid_runs, tuning_seed, root=study.results_dir)
-grid["optimizer_name"] = grid["variant"].map(family)
-best_lr = grid.loc[grid.groupby("optimizer_name")["val_accuracy"].idxmax()].set_index(
-    "optimizer_name")
+grid, best_lr = tune(grid_runs)
 best_lr[["variant", "lr", "val_accuracy"]].round(4)
 
 # %% [markdown]
@@ -151,12 +159,7 @@ def setting(changes):
 
 own_runs = {f"{opt} {setting(changes)}": grid_runs[best_lr.loc[opt, "variant"]].replace(**changes)
             for opt, values in own_values.items() for changes in values}
-family.update({name: name.split()[0] for name in own_runs})
-sweep.plan((own_runs, tuning_seed), root=study.results_dir)
-own = sweep.sweep(own_runs, tuning_seed, root=study.results_dir)
-own["optimizer_name"] = own["variant"].map(family)
-tuned = own.loc[own.groupby("optimizer_name")["val_accuracy"].idxmax()].set_index(
-    "optimizer_name")
+own, tuned = tune(own_runs)
 tuned[["variant", "lr", "val_accuracy"]].round(4)
 
 # %% [markdown]
@@ -168,10 +171,9 @@ tuned[["variant", "lr", "val_accuracy"]].round(4)
 # %%
 final_runs = {f"{opt}, {schedule}": own_runs[tuned.loc[opt, "variant"]].replace(schedule=schedule)
               for opt in usual for schedule in schedules}
-family.update({name: name.split(",")[0] for name in final_runs})
 n_final = sweep.plan((final_runs, study.seeds), root=study.results_dir)
 final = sweep.sweep(final_runs, study.seeds, root=study.results_dir)
-final["optimizer_name"] = final["variant"].map(family)
+final["optimizer_name"] = final["variant"].map(optimizer_of)
 labels = final.groupby("variant")[["optimizer_name", "schedule"]].first()
 hist = sweep.histories(final, root=study.results_dir).join(labels, on="variant")
 
@@ -306,6 +308,6 @@ reused = final[(final["schedule"] == "constant") & (final["seed"] == tuning_seed
 assert set(reused["key"]) == set(tuned["key"]), "the final runs are not the tuned ones"
 assert set(best_lr["key"]) <= set(own["key"]), "stage 2 did not start from the best rate"
 assert (tuned["lr"] == best_lr.loc[tuned.index, "lr"]).all()
-assert winner["lr"] == tuned.loc[family[summary.index[0]], "lr"], "published an untuned rate"
+assert winner["lr"] == tuned.loc[optimizer_of(summary.index[0]), "lr"], "published an untuned rate"
 if study.profile == "full":
     assert summary["mean"].max() > 0.45, "the tuned reference MLP should clear 0.45"
