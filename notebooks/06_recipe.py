@@ -365,9 +365,15 @@ def matches(summary, a, b):
 
 
 def no_worse(summary, a, b, lower=False):
-    """Claim: `a` costs nothing against `b`."""
+    """Claim: `a` costs nothing against `b`: ahead, or level within the noise.
+
+    Behind within the noise stays "inside the noise": the seeds cannot tell.
+    """
     verdict = beats(summary, a, b, lower)
-    return SUPPORTED if verdict == NOISE else verdict
+    if verdict != NOISE:
+        return verdict
+    ahead = summary.loc[a, "mean"] - summary.loc[b, "mean"]
+    return SUPPORTED if (ahead <= 0 if lower else ahead >= 0) else NOISE
 
 
 def in_range(summary, a, low, high):
