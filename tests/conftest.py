@@ -28,6 +28,7 @@ def synthetic_split(monkeypatch):
     split = make_split()
     from cifar_mlp import training
     training._tensors.cache_clear()
-    monkeypatch.setattr(data, "load_split", lambda *a, **k: split)
+    for name in ("load_split", "make_split"):
+        monkeypatch.setattr(data, name, lambda *a, **k: split)
     yield split
     training._tensors.cache_clear()

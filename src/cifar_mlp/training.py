@@ -133,8 +133,8 @@ def _mode(monitor: str) -> str:
 
 @lru_cache(maxsize=2)
 def _tensors(train_size, val_size, split_seed):
-    """The split as tensors, made once per process and shared by every run."""
-    split = data.load_split(val_size, train_size, split_seed)
+    """The split as tensors, made once per process and shared by every run (no NumPy copy kept)."""
+    split = data.make_split(val_size, train_size, split_seed)
     return tuple(tf.constant(a) for a in (split.x_train, split.y_train, split.x_val, split.y_val))
 
 
