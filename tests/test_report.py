@@ -96,6 +96,16 @@ def test_provenance_stamp(reports):
         ("01_figure", "ok"), ("02_fails", "failed")]
     assert stamp["total_seconds"] == pytest.approx(sum(s["seconds"] for s in stamp["sections"]))
     assert stamp["git"] in reports.index and stamp["cpu"]["model"] in reports.index
+    assert f'{stamp["training"]["runs"]:,} stored runs' in reports.index
+
+
+def test_training_time_sums_the_stored_runs(tmp_path):
+    for key, seconds in (("a1", 30.5), ("b2", 12.0)):
+        (tmp_path / key).mkdir()
+        (tmp_path / key / "metrics.json").write_text(json.dumps({"wall_seconds": seconds}))
+    (tmp_path / ".tmp-c3-99").mkdir()  # a run still being written: not counted
+    (tmp_path / ".tmp-c3-99" / "metrics.json").write_text(json.dumps({"wall_seconds": 5.0}))
+    assert report.training_time(tmp_path) == {"runs": 2, "seconds": 42.5}
 
 
 @needs_kernel

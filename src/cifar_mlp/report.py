@@ -251,7 +251,17 @@ def provenance(profile: str) -> dict:
             "python": platform.python_version(),
             "packages": {name: version(name) for name in PACKAGES},
             "cpu": {"model": cpu.group(1).strip() if cpu else platform.processor() or "unknown",
-                    "cores": os.cpu_count()}}
+                    "cores": os.cpu_count()},
+            "training": training_time(paths.profile_dirs(profile)["results"])}
+
+
+def training_time(results: Path) -> dict:
+    """Runs in the store and their summed training seconds (each run's own wall time).
+
+    A rendering from stored runs takes a minute; this is what the runs behind it took.
+    """
+    seconds = [_read_json(p).get("wall_seconds", 0.0) for p in results.glob("[!.]*/metrics.json")]
+    return {"runs": len(seconds), "seconds": sum(seconds)}
 
 
 CSS = """
@@ -316,7 +326,10 @@ def index_html(results: list[SectionResult], stamp: dict, out: Path) -> str:
              "Python": stamp["python"],
              "Packages": ", ".join(f"{k} {v}" for k, v in stamp["packages"].items()),
              "CPU": f'{stamp["cpu"]["model"]} ({stamp["cpu"]["cores"]} cores)',
-             "Wall time": f'{_duration(stamp["total_seconds"])} in total: ' + ", ".join(
+             "Training": f'{stamp["training"]["runs"]:,} stored runs, '
+                         f'{stamp["training"]["seconds"] / 3600:.1f} h of training in all '
+                         "(the sum of their wall times)",
+             "This rendering": f'{_duration(stamp["total_seconds"])}: ' + ", ".join(
                  f"{r.name} {_duration(r.seconds)}" for r in results)}
     rows = "".join(f"<tr><td>{e(k)}</td><td>{e(str(v))}</td></tr>" for k, v in facts.items())
     ok = sum(r.status == "ok" for r in results)
