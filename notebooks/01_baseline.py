@@ -204,6 +204,7 @@ report.publish(
              "parameters": int(per_seed["params"].iloc[0]),
              "seconds per epoch": float(per_seed["seconds_per_epoch"].median())},
     figure=curves_path,
+    runs=df,
 )
 
 # %% [markdown]

@@ -281,6 +281,7 @@ report.publish(
              "best activation val accuracy": sweep.mean_std(act_sum, best_act)},
     figure=tradeoff_path,
     choices=chosen,
+    runs=[depth_df, width_df, grid_df, act_df],
 )
 
 # %% [markdown]

@@ -300,6 +300,7 @@ report.publish(
              "smallest gap": f"{gaps.idxmin()[1]} ({gaps.min():.3f})"},
     figure=tradeoff_path,
     choices=chosen,
+    runs=df,
 )
 
 # %% [markdown]

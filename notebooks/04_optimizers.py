@@ -291,6 +291,7 @@ report.publish(
              "optimizers gaining from the schedule": f"{sum(gains > 0)} of {len(gains)}"},
     figure=final_path,
     choices={k: winner[k] for k in optimizer_keys},
+    runs=[grid, own, final],
 )
 
 # %% [markdown]

@@ -262,6 +262,7 @@ report.publish(
              "reduce-on-plateau val accuracy": acc["reduce_lr"]},
     figure=bars_path,
     choices=chosen,
+    runs=df,
 )
 
 # %% [markdown]

@@ -700,6 +700,7 @@ report.publish(
              **{f"claim {i}: {c.short}": f"{c.verdict} ({c.brief})"
                 for i, c in enumerate(claim_table.itertuples(), 1)}},
     figure=test_path,
+    runs=[recipe_df, big_df, *frames.values()],
 )
 
 # %% [markdown]

@@ -240,6 +240,7 @@ report.publish(
              f"{conv}, training minutes": float(cost.loc[conv, "minutes"]),
              f"MLP goal {GOAL:.2f}": reached.replace("falls short of", "missed").replace("reaches", "reached")},
     figure=time_path,
+    runs=df,
 )
 
 # %% [markdown]

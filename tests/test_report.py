@@ -106,6 +106,12 @@ def test_training_time_sums_the_stored_runs(tmp_path):
     (tmp_path / ".tmp-c3-99").mkdir()  # a run still being written: not counted
     (tmp_path / ".tmp-c3-99" / "metrics.json").write_text(json.dumps({"wall_seconds": 5.0}))
     assert report.training_time(tmp_path) == {"runs": 2, "seconds": 42.5}
+    # A section's own runs: from its sweeps' DataFrames (a run in two of them counts once) or keys.
+    import pandas as pd
+    frames = [pd.DataFrame({"key": ["a1", "b2"]}), pd.DataFrame({"key": ["a1"]})]
+    assert report.training_time(tmp_path, frames) == {"runs": 2, "seconds": 42.5}
+    assert report.training_time(tmp_path, frames[1]) == {"runs": 1, "seconds": 30.5}
+    assert report.training_time(tmp_path, ["b2"]) == {"runs": 1, "seconds": 12.0}
 
 
 @needs_kernel

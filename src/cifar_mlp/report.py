@@ -53,13 +53,15 @@ class SectionResult:
 # ---------------------------------------------------------------- called by notebooks
 
 def publish(study, section: str, headline: str, numbers: dict[str, str | float],
-            figure: Path | None = None, choices: dict | None = None) -> Path:
+            figure: Path | None = None, choices: dict | None = None, runs=None) -> Path:
     """Write this section's card for the index: a headline, key numbers, one figure.
 
     `section` is the notebook's name (e.g. "01_baseline"); `numbers` are
     computed from the results, never typed in, e.g. {"val accuracy": "0.52 ± 0.01"}.
     `choices` are the RunConfig values that won on validation (e.g.
     {"batchnorm": "before"}); the recipe notebook assembles its model from them.
+    `runs` (the sweeps' DataFrames, or run keys) puts the section's training
+    time on its card: what its runs took, however quickly the page re-renders.
     """
     if choices:
         from cifar_mlp.config import RunConfig
@@ -84,6 +86,8 @@ def publish(study, section: str, headline: str, numbers: dict[str, str | float],
     summary = {"section": section, "headline": headline, "numbers": numbers,
                "figure": figure and figure.as_posix(), "profile": study.profile,
                "choices": choices or {}, "written": _now()}
+    if runs is not None:
+        summary["training"] = training_time(Path(study.results_dir), runs)
     target = reports / "summaries" / f"{section}.json"
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_suffix(".tmp")
@@ -255,12 +259,20 @@ def provenance(profile: str) -> dict:
             "training": training_time(paths.profile_dirs(profile)["results"])}
 
 
-def training_time(results: Path) -> dict:
-    """Runs in the store and their summed training seconds (each run's own wall time).
+def training_time(results: Path, runs=None) -> dict:
+    """Stored runs and their summed training seconds (each run's own wall time): all in
+    `results`, or those of `runs` (DataFrames with a "key" column, or keys), each once.
 
     A rendering from stored runs takes a minute; this is what the runs behind it took.
     """
-    seconds = [_read_json(p).get("wall_seconds", 0.0) for p in results.glob("[!.]*/metrics.json")]
+    if runs is None:
+        files = list(results.glob("[!.]*/metrics.json"))
+    else:
+        frames = (runs if isinstance(runs, (list, tuple)) and runs and not isinstance(runs[0], str)
+                  else [runs])
+        keys = {k for f in frames for k in (f["key"] if hasattr(f, "columns") else f)}
+        files = [results / k / "metrics.json" for k in sorted(keys)]
+    seconds = [_read_json(p).get("wall_seconds", 0.0) for p in files]
     return {"runs": len(seconds), "seconds": sum(seconds)}
 
 
@@ -305,7 +317,9 @@ def _card(r: SectionResult, out: Path) -> str:
 
     parts = [f"<h2>{link(e(r.title))}</h2>",
              f'<div class="meta"><span class="badge {r.status.replace(" ", "-")}">{r.status}'
-             f"</span><span>{e(r.name)}</span><span>{_duration(r.seconds)}</span></div>"]
+             f"</span><span>{e(r.name)}</span><span>{_duration(r.seconds)}</span>"
+             + (f'<span>{t["runs"]} runs, {_duration(t["seconds"])} of training</span>'
+                if (t := s.get("training")) else "") + "</div>"]
     if r.error:
         parts.append(f'<pre class="error">{e(r.error)}</pre>')
     if s.get("href"):
