@@ -40,7 +40,6 @@
 # ## Setup
 
 # %%
-import numpy as np
 import pandas as pd
 from IPython.display import Markdown
 
@@ -98,16 +97,12 @@ print(f"train {split.x_train.shape}, validation {split.x_val.shape}, "
       f"test {data.SHAPES['x_test'][0]:,} images (read at the end of each run)")
 
 
-def as_images(flat):
-    """Flat pixels in [-1, 1] back to uint8 images, to look at."""
-    return np.round((np.asarray(flat).reshape(-1, 32, 32, 3) + 1) * 127.5).astype(np.uint8)
-
 
 examples = tf.constant(split.x_train[:5])
-views = {"original": as_images(examples)}
+views = {"original": data.unscale(examples)}
 if study.augment != "none":
     for draw in (1, 2):
-        views[f"view {draw}"] = as_images(training.augment(
+        views[f"view {draw}"] = data.unscale(training.augment(
             examples, study.augment, seed=tf.constant([draw, 0], tf.int64)))
 plots.image_rows(views, name="07_augmentation", folder=study.figures_dir);
 

@@ -17,6 +17,11 @@ def test_scale_maps_uint8_to_minus_one_one_flat():
     assert out[0, 0] == -1.0 and out[0, 1] == 1.0 and abs(out[0, 2]) < 0.01
 
 
+def test_unscale_gives_back_the_images():
+    images = np.random.default_rng(0).integers(0, 256, (4, 32, 32, 3), dtype=np.uint8)
+    np.testing.assert_array_equal(data.unscale(data.scale(images)), images)
+
+
 def test_stratified_indices_are_balanced_and_seeded():
     y = np.repeat(np.arange(10), 100)
     idx = data.stratified_indices(y, 250, np.random.default_rng(1))

@@ -218,6 +218,11 @@ def scale(x: np.ndarray) -> np.ndarray:
     return (x.reshape(len(x), -1).astype(np.float32) / 127.5) - 1.0
 
 
+def unscale(flat) -> np.ndarray:
+    """`scale` undone: flat pixels in [-1, 1] back to uint8 images (N×32×32×3), to look at."""
+    return np.round((np.asarray(flat).reshape(-1, 32, 32, 3) + 1) * 127.5).astype(np.uint8)
+
+
 @dataclass(frozen=True)
 class Split:
     x_train: np.ndarray
