@@ -106,3 +106,8 @@ def test_real_split_is_stratified_disjoint_and_scaled():
     assert not any(r.tobytes() in train_rows for r in small.x_val)
     with pytest.raises(ValueError, match="train_size"):
         data.load_split(5000, 46000, 0)
+    # Training's uint8 copy holds the same images, scaled later by the same operations.
+    raw = data.make_split(1000, 2000, 0, scaled=False)
+    assert raw.x_train.dtype == np.uint8 and raw.x_train.shape == (2000, 3072)
+    np.testing.assert_array_equal(data.scale(raw.x_train), small.x_train)
+    np.testing.assert_array_equal(raw.y_val, small.y_val)

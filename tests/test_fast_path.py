@@ -94,3 +94,28 @@ def test_callbacks_can_stop_the_loop(synthetic_split):
                            (tf.constant(split.x_val), tf.constant(split.y_val)),
                            [StopAfterFirstEpoch()]).history
     assert len(history["loss"]) == 1 and "val_top5" in history
+
+
+@pytest.mark.parametrize("jit", [True, False], ids=["xla", "graph"])
+def test_pixels_in_the_step_have_the_bits_of_data_scale(jit):
+    raw = np.arange(256, dtype=np.uint8).reshape(2, 128)  # every value a pixel can take
+    got = tf.function(training.pixels, jit_compile=jit)(tf.constant(raw)).numpy()
+    assert got.dtype == np.float32
+    np.testing.assert_array_equal(got.view(np.uint32), data.scale(raw).view(np.uint32))
+    floats = tf.constant(data.scale(raw))
+    assert training.pixels(floats) is floats
+
+
+def test_uint8_split_trains_exactly_as_its_scaled_copy():
+    """Training keeps pixels as uint8 and scales each batch: the same run, to the bit."""
+    rng = np.random.default_rng(2)
+    x = rng.integers(0, 256, (CONFIG.train_size, data.INPUT_DIM), dtype=np.uint8)
+    x_val = rng.integers(0, 256, (CONFIG.val_size, data.INPUT_DIM), dtype=np.uint8)
+    y, y_val = (rng.integers(0, 10, n).astype(np.int32) for n in (len(x), len(x_val)))
+    histories = []
+    for model, to_inputs in zip(_twin_models(CONFIG), (lambda a: a, data.scale)):
+        loops = training.CompiledLoops(model, CONFIG, SEED)
+        histories.append(training.fit(
+            loops, SEED, (tf.constant(to_inputs(x)), tf.constant(y)),
+            (tf.constant(to_inputs(x_val)), tf.constant(y_val)), callbacks=[]).history)
+    assert histories[0] == histories[1]

@@ -133,9 +133,26 @@ def _mode(monitor: str) -> str:
 
 @lru_cache(maxsize=2)
 def _tensors(train_size, val_size, split_seed):
-    """The split as tensors, made once per process and shared by every run (no NumPy copy kept)."""
-    split = data.make_split(val_size, train_size, split_seed)
+    """The split as tensors, made once per process and shared by every run.
+
+    Pixels stay uint8 (0.14 GB for 45,000 images, not 0.55 GB as float32, and
+    no NumPy copy is kept); each batch is scaled as the step gathers it.
+    """
+    split = data.make_split(val_size, train_size, split_seed, scaled=False)
     return tuple(tf.constant(a) for a in (split.x_train, split.y_train, split.x_val, split.y_val))
+
+
+# What `data.scale` makes of each of the 256 pixel values. Looking them up gives
+# its exact bits; TensorFlow's own x / 127.5 - 1 is off by one ulp for some values.
+PIXEL_VALUES = data.scale(np.arange(256, dtype=np.uint8)[:, None]).ravel()
+
+
+def pixels(x):
+    """Model inputs from stored pixels: uint8 looked up as `data.scale` scales them;
+    inputs that are already float pass through."""
+    if x.dtype != tf.uint8:
+        return x
+    return tf.gather(tf.constant(PIXEL_VALUES), tf.cast(x, tf.int32))
 
 
 SHIFT = 4  # pixels: the usual CIFAR crop of a 4-pixel padded image
@@ -229,14 +246,14 @@ class CompiledLoops:
             return tf.one_hot(y, data.NUM_CLASSES) if config.label_smoothing else y
 
         def train_step(x, y, index):
-            x_batch = tf.gather(x, index)
+            x_batch = pixels(tf.gather(x, index))
             if kind != "none":  # a new draw every step, the same for the same seed
                 step = model.optimizer.iterations.value
                 x_batch = augment(x_batch, kind, seed=tf.stack([seed, step]))
             model.train_step((x_batch, targets(tf.gather(y, index))))
 
         def test_step(x, y, index):
-            model.test_step((tf.gather(x, index), targets(tf.gather(y, index))))
+            model.test_step((pixels(tf.gather(x, index)), targets(tf.gather(y, index))))
 
         def loop(step, jit):
             # One program for the full batches and the partial one: one compilation, one call.
@@ -254,7 +271,7 @@ class CompiledLoops:
 
     def build(self, x, y):
         """Create the optimizer's and metrics' variables now, not inside the compiled loop."""
-        batch = (x[:1], tf.one_hot(y[:1], data.NUM_CLASSES) if self.config.label_smoothing else y[:1])
+        batch = (pixels(x[:1]), tf.one_hot(y[:1], data.NUM_CLASSES) if self.config.label_smoothing else y[:1])
         self.model._symbolic_build(data_batch=batch)  # what model.fit does before its first step
 
     def train_epoch(self, x, y, order: np.ndarray) -> dict:
@@ -361,7 +378,7 @@ def train(config: RunConfig, seed: int, run_dir: Path | None = None,
         # The final model: last epoch, or the best one if a callback restored it.
         metrics.update(_evaluate(loops, x_val, y_val, "val"))
         if config.test:
-            x_test, y_test = data.load_test()
+            x_test, y_test = data.load_test(scaled=False)
             metrics.update(_evaluate(loops, tf.constant(x_test), tf.constant(y_test), "test"))
     return {"history": history, "metrics": metrics, "model": model}
 
