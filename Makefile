@@ -11,7 +11,7 @@ ONLY ?=
 REPORT_DIR ?= $(if $(wildcard reports/index.html),reports,build/smoke/reports)
 
 .DEFAULT_GOAL := help
-.PHONY: help setup data test report check-report sync tensorboard bench clean
+.PHONY: help setup data test report check-report sync tensorboard bench bench-report clean
 
 help: ## Show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -47,6 +47,9 @@ $(VENV)/.bench-installed: $(VENV)/.installed pyproject.toml
 
 bench: data $(VENV)/.bench-installed ## Time our training path against plain Keras, PyTorch and the FLOP floor (benchmarks/results/bench.md)
 	$(PY) benchmarks/bench.py
+
+bench-report: data ## Time the whole full-profile report from nothing, then stored (about an hour; benchmarks/results/report.md)
+	$(PY) benchmarks/report_bench.py $(if $(ONLY),--only $(ONLY))
 
 sync: setup ## Pair notebooks/*.py with their .ipynb (after editing the .py)
 	$(VENV)/bin/jupytext --sync notebooks/[0-9]*.py

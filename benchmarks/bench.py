@@ -35,6 +35,9 @@ from pathlib import Path
 
 OUT_DIR = Path(__file__).resolve().parent / "results"
 ENGINES = ("ours", "keras", "torch")
+# The study's sweeps train two runs at once (cifar_mlp.sweep.WORKERS): this row
+# times two of our runs side by side and counts the epochs both get through.
+PAIR = "ours, 2 at once"
 BATCH, LR, L2, DROPOUT, WIDTH, DEPTH = 128, 1e-3, 5e-5, 0.1, 128, 3
 WARMUP_EPOCHS = 2           # RunConfig's default for warmup_cosine
 QUIET = 0.10                # an epoch is quiet when other processes used < 10% of the CPUs
@@ -259,17 +262,33 @@ def engine(name: str, epochs: int, seed: int) -> dict:
                      f"engine {name}", env=env)
 
 
+def engine_pair(epochs: int, seed: int) -> dict:
+    """Two runs of ours at once (seeds `seed` and `seed` + 10); per epoch, the pair's
+    throughput: half the mean of their epoch times. Each run counts its twin as
+    other load, so the pair has no quiet epochs to report."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(2) as threads:
+        a, b = threads.map(lambda s: engine("ours", epochs, s), (seed, seed + 10))
+    pairs = zip(a["epochs"], b["epochs"])
+    return {"epochs": [{"wall": (x["wall"] + y["wall"]) / 4, "cpu": (x["cpu"] + y["cpu"]) / 2,
+                        "others": None} for x, y in pairs],
+            "val_accuracy": [(x + y) / 2 for x, y in zip(a["val_accuracy"], b["val_accuracy"])],
+            "peak_rss_mb": max(a["peak_rss_mb"], b["peak_rss_mb"])}
+
+
 def summarize(runs: list[dict], epochs: int) -> dict:
     measured = [e for run in runs for e in run["epochs"][1:]]  # the first epoch warms up
     walls = sorted(e["wall"] for e in measured)
-    quiet = [e["wall"] for e in measured if e["others"] < QUIET]
+    quiet = [e["wall"] for e in measured if e["others"] is not None and e["others"] < QUIET]
     return {
         "seconds_per_epoch": statistics.median(walls),
         "seconds_min": walls[0], "seconds_max": walls[-1],
         "seconds_quiet": statistics.median(quiet) if quiet else None,
         "quiet_epochs": len(quiet), "measured_epochs": len(measured),
         "cpu_seconds_per_epoch": statistics.median(e["cpu"] for e in measured),
-        "others_cpu_share": statistics.median(e["others"] for e in measured),
+        "others_cpu_share": (statistics.median(e["others"] for e in measured)
+                             if measured[0]["others"] is not None else None),
         "first_epoch_seconds": statistics.median(run["epochs"][0]["wall"] for run in runs),
         "val_accuracy": [run["val_accuracy"][-1] for run in runs],
         "val_accuracy_mean": statistics.mean(run["val_accuracy"][-1] for run in runs),
@@ -286,7 +305,7 @@ def table(result: dict) -> str:
             "ours ÷ this | val acc (mean over seeds) | peak RSS (MB) |",
             "|---|---:|---:|---:|---:|---:|---:|---:|"]
     ours = s["ours"]["seconds_per_epoch"]
-    for name in ENGINES:
+    for name in (*ENGINES, PAIR):
         e = s[name]
         accs = ", ".join(f"{a:.3f}" for a in e["val_accuracy"])
         rows.append(f"| {name} | {e['seconds_per_epoch']:.2f} | {e['seconds_min']:.2f}–{e['seconds_max']:.2f} "
@@ -304,6 +323,8 @@ def table(result: dict) -> str:
         f"{floor['flop_tight'] / 1e9:.1f} GFLOP ({floor['seconds_tight']:.2f} s).",
         "quiet median: epochs when other processes used < 10% of the CPUs (count in brackets); "
         "CPU s/epoch: this process's user + system time per epoch (2 cores: ideal wall = CPU / 2).",
+        f"{PAIR}: two runs of ours side by side, as the study's sweeps train (two workers); "
+        "s/epoch is the pair's throughput, half the mean epoch time of each; CPU s/epoch per run.",
         f"Machine: {result['machine']}. Command: `{result['command']}`.",
     ]
     return "\n".join(rows + notes) + "\n"
@@ -315,7 +336,7 @@ def main(argv=None) -> None:
     parser.add_argument("--epochs", type=int, default=6)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--only", nargs="*", choices=ENGINES, default=list(ENGINES))
+    parser.add_argument("--only", nargs="*", choices=(*ENGINES, "pair"), default=[*ENGINES, "pair"])
     parser.add_argument("--out", type=Path, default=OUT_DIR)
     args = parser.parse_args(argv)
     if args.engine:  # child: one engine, one JSON line
@@ -331,7 +352,7 @@ def main(argv=None) -> None:
     for r in range(args.rounds):
         order = args.only[r % len(args.only):] + args.only[:r % len(args.only)]
         for name in order:
-            run = engine(name, args.epochs, r)
+            run = engine_pair(args.epochs, r) if name == "pair" else engine(name, args.epochs, r)
             runs[name].append(run)
             walls = ", ".join(f"{e['wall']:.2f}" for e in run["epochs"])
             print(f"round {r + 1}/{args.rounds} {name}: s/epoch [{walls}] "
@@ -343,18 +364,21 @@ def main(argv=None) -> None:
     floor["seconds_tight"] = floor["flop_tight"] / (gflops * 1e9)
     result = {
         "epochs": args.epochs, "rounds": args.rounds, "floor": floor, "gemm_runs": gemm,
-        "engines": {name: summarize(r, args.epochs) for name, r in runs.items()},
+        "engines": {PAIR if name == "pair" else name: summarize(r, args.epochs)
+                    for name, r in runs.items()},
         "runs": runs,
         "machine": f"{platform.machine()}, {THREADS} cores, Python {platform.python_version()}",
         "command": "make bench  # = python benchmarks/bench.py "
                    f"--epochs {args.epochs} --rounds {args.rounds}",
         "date": time.strftime("%Y-%m-%d %H:%M"),
     }
-    if set(args.only) == set(ENGINES):
-        ours = result["engines"]["ours"]["seconds_per_epoch"]
-        result["ratios"] = {"ours/torch": ours / result["engines"]["torch"]["seconds_per_epoch"],
-                            "ours/keras": ours / result["engines"]["keras"]["seconds_per_epoch"],
-                            "ours/floor": ours / floor["seconds"]}
+    if set(args.only) == {*ENGINES, "pair"}:
+        e = result["engines"]
+        ours = e["ours"]["seconds_per_epoch"]
+        result["ratios"] = {"ours/torch": ours / e["torch"]["seconds_per_epoch"],
+                            "ours/keras": ours / e["keras"]["seconds_per_epoch"],
+                            "ours/floor": ours / floor["seconds"],
+                            "pair/ours": e[PAIR]["seconds_per_epoch"] / ours}
         args.out.mkdir(parents=True, exist_ok=True)
         (args.out / "bench.json").write_text(json.dumps(result, indent=1) + "\n")
         md = "# Seconds per epoch of the recipe MLP\n\n" + table(result)

@@ -178,11 +178,35 @@ def _write_history(path: Path, history: dict) -> None:
 @contextmanager
 def lock(config: RunConfig, seed: int, root: Path | None = None):
     """Hold an exclusive lock on one run while it trains; released even on a crash."""
+    held = _open_lock(config, seed, root)
+    fcntl.flock(held, fcntl.LOCK_EX)
+    try:
+        yield
+    finally:
+        unlock(held)
+
+
+def try_lock(config: RunConfig, seed: int, root: Path | None = None):
+    """The lock of one run if no other process holds it, else None (never waits).
+
+    A sweep that trains several runs at once holds their locks together, so it
+    must not wait on another's: two sweeps could each wait on a run the other holds.
+    """
+    held = _open_lock(config, seed, root)
+    try:
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        held.close()
+        return None
+    return held
+
+
+def unlock(held) -> None:
+    fcntl.flock(held, fcntl.LOCK_UN)
+    held.close()
+
+
+def _open_lock(config: RunConfig, seed: int, root: Path | None):
     lock_dir = (root or paths.RESULTS_DIR) / ".locks"
     lock_dir.mkdir(parents=True, exist_ok=True)
-    with open(lock_dir / f"{run_key(config, seed)}.lock", "w") as f:
-        fcntl.flock(f, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(f, fcntl.LOCK_UN)
+    return open(lock_dir / f"{run_key(config, seed)}.lock", "w")

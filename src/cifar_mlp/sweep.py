@@ -8,13 +8,14 @@ finished runs are on disk, the interrupted one starts again from scratch.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import math
 import multiprocessing
 import os
 import reprlib
 import signal
 import time
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -36,53 +37,89 @@ def run(config: RunConfig, seed: int, root: Path | None = None,
         if found:
             return found
         run_dir = paths.RUNS_DIR / store.run_key(config, seed)
-        if os.environ.get("CIFAR_MLP_TRAIN_IN_PROCESS") == "1":
+        if _in_process():
             history, metrics = _train(config, seed, run_dir, progress_every)
         else:
             history, metrics = _in_worker(config, seed, run_dir, progress_every)
         return store.save(config, seed, history, metrics, root)
 
 
-# ---------------------------------------------------------------- the training worker
+# ---------------------------------------------------------------- the training workers
 #
-# TensorFlow keeps every XLA program it compiles for the life of the process
-# (its compilation cache has no eviction), ~35 MB per run here, so a notebook
-# that trains 50 runs in its own process grew by ~2 GB. Runs train in one
-# worker process instead, replaced after RUNS_PER_WORKER runs: memory stays
-# bounded for a cost of ~5 s (TensorFlow import, data load) per replacement.
-# Results are the same: a run's seed fixes everything it computes, in any process.
-# CIFAR_MLP_TRAIN_IN_PROCESS=1 trains in the calling process (the tests' synthetic data).
+# Runs train in worker processes, never in the notebook's own.
+# Memory: TensorFlow keeps every XLA program it compiles for the life of the
+# process (its compilation cache has no eviction), ~35 MB per run here, so a
+# notebook that trained 50 runs in its own process grew by ~2 GB. A worker is
+# replaced after RUNS_PER_WORKER runs, for ~5 s (TensorFlow import, data load).
+# Speed: a sweep trains WORKERS runs at once. On the study's 2-core CPU one run
+# of the 3×128 MLP cannot keep both cores busy (small products, and a first
+# epoch of single-threaded tracing and compiling), so two at once get through
+# 1.2-1.6× more epochs per second; for wide nets, whose products fill both
+# cores, it is a wash. Each worker keeps TensorFlow's threads for all cores:
+# with both busy that costs 2-3% against one thread each (measured), and a run
+# left alone at the end of a sweep still gets every core.
+# Results are the same: a run's seed fixes what it computes, in any process.
+# CIFAR_MLP_TRAIN_IN_PROCESS=1 trains in the calling process, one run at a time
+# (the tests' synthetic data lives there).
 RUNS_PER_WORKER = 12
 _pool: ProcessPoolExecutor | None = None
 
 
-def _train(config: RunConfig, seed: int, run_dir: Path, progress_every: int = 0):
+def _workers_from_env() -> int:
+    value = os.environ.get("CIFAR_MLP_WORKERS", "2")  # 2: measured best on 2 cores (above)
+    if not value.isdigit() or int(value) < 1:
+        raise ConfigError(f"CIFAR_MLP_WORKERS={value!r} is not allowed: a whole number >= 1 "
+                          "(how many runs train at once).")
+    return int(value)
+
+
+WORKERS = _workers_from_env()
+
+
+def _train(config: RunConfig, seed: int, run_dir: Path, progress_every: int = 0,
+           runs_at_once: int = 1):
     from cifar_mlp import training  # TensorFlow loads only where something trains
 
     result = training.train(config, seed, run_dir, progress_every)
-    return result["history"], result["metrics"]
+    # How many runs could share the CPU meanwhile: what its seconds per epoch mean.
+    return result["history"], {**result["metrics"], "runs_at_once": runs_at_once}
 
 
-def _in_worker(config: RunConfig, seed: int, run_dir: Path, progress_every: int):
+def _in_process() -> bool:
+    return os.environ.get("CIFAR_MLP_TRAIN_IN_PROCESS") == "1"
+
+
+def _workers() -> ProcessPoolExecutor:
     global _pool
     if _pool is None:
         # spawn: a fresh interpreter, never a fork of a process that has TensorFlow's threads.
-        _pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
+        _pool = ProcessPoolExecutor(WORKERS, mp_context=multiprocessing.get_context("spawn"),
                                     initializer=signal.signal,
                                     initargs=(signal.SIGINT, signal.SIG_IGN),
                                     max_tasks_per_child=RUNS_PER_WORKER)
+    return _pool
+
+
+def _in_worker(config: RunConfig, seed: int, run_dir: Path, progress_every: int):
+    with _worker_errors(seed, run_dir):
+        return _workers().submit(_train, config, seed, run_dir, progress_every).result()
+
+
+@contextlib.contextmanager
+def _worker_errors(seed: int, run_dir: Path):
+    global _pool
     try:
-        return _pool.submit(_train, config, seed, run_dir, progress_every).result()
+        yield
     except BrokenProcessPool:
-        _pool = None  # the next run starts a new worker
+        _pool = None  # the next run starts new workers
         raise RuntimeError(
-            f"the training worker died during run {run_dir.name} (seed {seed}); nothing of it "
+            f"a training worker died during run {run_dir.name} (seed {seed}); nothing of it "
             "was stored. Killed or out of memory? In a script, start sweeps under "
-            "`if __name__ == \"__main__\":` (the worker imports the script), or set "
+            "`if __name__ == \"__main__\":` (the workers import the script), or set "
             "CIFAR_MLP_TRAIN_IN_PROCESS=1 to train in the calling process.") from None
     except KeyboardInterrupt:
-        # The worker ignores Ctrl-C (so a stopped kernel does not print its traceback);
-        # an interrupted cell stops its run here, as training in this process would.
+        # Workers ignore Ctrl-C (so a stopped kernel does not print their tracebacks);
+        # an interrupted cell stops its runs here, as training in this process would.
         _stop_worker(kill=True)
         raise
 
@@ -98,41 +135,91 @@ def _stop_worker(kill: bool = False) -> None:
         _pool = None
 
 
+def train_all(runs: Sequence[tuple[RunConfig, int]], root: Path | None = None):
+    """Train runs that are not stored, WORKERS at a time; yield (index, record) as each is stored.
+
+    The longest runs start first, so no long run is left alone at the end.
+    A run another process is training is not waited on while others can
+    start; its record is read once that process stores it.
+    """
+    if _in_process() or WORKERS == 1:
+        for i, (config, seed) in enumerate(runs):
+            yield i, run(config, seed, root)
+        return
+    waiting = sorted(range(len(runs)), key=lambda i: -estimated_seconds(runs[i][0]))
+    running = {}  # future -> (index, held lock)
+    try:
+        while waiting or running:
+            for i in list(waiting):
+                if len(running) == WORKERS:
+                    break
+                config, seed = runs[i]
+                held = store.try_lock(config, seed, root)
+                if held is None:
+                    continue  # another process trains it: come back to it later
+                waiting.remove(i)
+                if found := store.load(config, seed, root):
+                    store.unlock(held)
+                    yield i, found
+                    continue
+                run_dir = paths.RUNS_DIR / store.run_key(config, seed)
+                running[_workers().submit(_train, config, seed, run_dir, 0, WORKERS)] = (i, held)
+            if not running:
+                time.sleep(1)  # only runs that other processes hold are left
+                continue
+            done, _ = wait(running, timeout=1 if waiting else None, return_when=FIRST_COMPLETED)
+            for future in done:
+                i, held = running.pop(future)
+                config, seed = runs[i]
+                try:
+                    with _worker_errors(seed, paths.RUNS_DIR / store.run_key(config, seed)):
+                        history, metrics = future.result()
+                    record = store.save(config, seed, history, metrics, root)
+                finally:
+                    store.unlock(held)
+                yield i, record
+    except KeyboardInterrupt:
+        _stop_worker(kill=True)  # the workers ignore Ctrl-C: stop their runs here
+        raise
+    finally:
+        for future, (_, held) in running.items():  # an error or an interrupt: nothing is saved
+            future.cancel()
+            store.unlock(held)
+
+
 def sweep(configs: Mapping[str, RunConfig] | Sequence[RunConfig], seeds=(0,),
           root: Path | None = None, quiet: bool = False) -> pd.DataFrame:
-    """Run every config with every seed; one row per run, one line of progress per run.
+    """Run every config with every seed; one row per run, one line of progress per run trained.
 
     `configs` is a list or a {name: config} mapping; the name becomes the
-    `variant` column that tables and plots group by.
+    `variant` column that tables and plots group by. Runs not yet stored
+    train WORKERS at a time (`train_all`).
     """
     named = named_configs(configs)
     seeds = check_seeds(seeds)
     jobs = [(name, config, seed) for name, config in named.items() for seed in seeds]
-    stored = {i for i, (_, c, s) in enumerate(jobs) if store.load(c, s, root)}
+    records = [store.load(c, s, root) for _, c, s in jobs]
+    todo = [i for i, r in enumerate(records) if r is None]
     if not quiet:
-        print(f"sweep: {len(jobs)} runs, {len(stored)} already stored, "
-              f"{len(jobs) - len(stored)} to train", flush=True)
-    rows, trained_seconds, trained = [], 0.0, 0
-    best = (-1.0, "")
-    for i, (name, config, seed) in enumerate(jobs):
-        start = time.perf_counter()
-        record = run(config, seed, root)
-        rows.append(to_row(record, name))
-        if i not in stored:
-            trained_seconds += time.perf_counter() - start
-            trained += 1
+        print(f"sweep: {len(jobs)} runs, {len(jobs) - len(todo)} already stored, "
+              f"{len(todo)} to train", flush=True)
+    start, best = time.perf_counter(), (-1.0, "")
+    for done, (k, record) in enumerate(train_all([jobs[i][1:] for i in todo], root), 1):
+        i = todo[k]
+        records[i] = record
+        name, _, seed = jobs[i]
         acc = record.metrics.get("val_accuracy", math.nan)
         if acc == acc and acc > best[0]:
             best = (acc, f"{name} seed {seed}")
-        if not quiet and i not in stored:
-            left = sum(1 for j in range(i + 1, len(jobs)) if j not in stored)
-            eta = trained_seconds / trained * left
+        if not quiet:
+            eta = (time.perf_counter() - start) / done * (len(todo) - done)
             status = "DIVERGED" if record.diverged else f"val_acc {acc:.3f}"
             leader = f"best {best[0]:.3f} ({best[1]})" if best[1] else "no score yet"
-            print(f"[{i + 1}/{len(jobs)}] {name} seed {seed}: {status} "
-                  f"({time.perf_counter() - start:.0f} s) | ETA {_duration(eta)}, {leader}",
+            took = record.metrics.get("wall_seconds")
+            print(f"[{done}/{len(todo)}] {name} seed {seed}: {status}"
+                  f"{f' ({took:.0f} s)' if took is not None else ''} | ETA {_duration(eta)}, {leader}",
                   flush=True)
-    return pd.DataFrame(rows)
+    return pd.DataFrame([to_row(r, name) for r, (name, _, _) in zip(records, jobs)])
 
 
 def to_row(record: store.Record, variant: str = "") -> dict:

@@ -1,0 +1,238 @@
+"""How long the whole study takes: `make report` in the full profile, from nothing, then again.
+
+The first render trains every run into a scratch store (never the committed
+results/), the second finds everything stored and only re-renders. Both are the
+command a user runs, `python -m cifar_mlp.report --profile full`. Meanwhile the
+memory of the whole process tree (report, notebook kernels, training workers)
+is sampled every second. Writes benchmarks/results/report.{json,md}.
+
+    python benchmarks/report_bench.py            # all notebooks: about an hour on 2 cores
+    python benchmarks/report_bench.py --only 01 02
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT_DIR = ROOT / "benchmarks" / "results"
+# The issue's goals on the study's 2-core machine, in seconds and GiB.
+GOALS = {"01-05": 60 * 60, "01-06": 90 * 60, "stored": 2 * 60, "memory_gib": 4}
+SECTION_LINE = re.compile(r"^\[(\d+)/(\d+)\] (\S+) \(")
+
+
+# ---------------------------------------------------------------- memory of a process tree
+
+def _children(pid: int) -> list[int]:
+    found, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            kids = Path(f"/proc/{p}/task/{p}/children").read_text().split()
+        except OSError:
+            continue
+        found += map(int, kids)
+        todo += map(int, kids)
+    return found
+
+
+def _memory_kib(pid: int) -> tuple[int, int]:
+    """PSS and RSS of one process in KiB (0, 0 once it has ended)."""
+    try:
+        text = Path(f"/proc/{pid}/smaps_rollup").read_text()
+    except OSError:
+        return 0, 0
+    values = dict(re.findall(r"^(Pss|Rss):\s+(\d+) kB", text, re.M))
+    return int(values.get("Pss", 0)), int(values.get("Rss", 0))
+
+
+class TreeMemory(threading.Thread):
+    """Samples the summed PSS (shared pages split between sharers) and RSS of a process tree."""
+
+    def __init__(self, pid: int, every: float = 1.0):
+        super().__init__(daemon=True)
+        self.pid, self.every, self.samples = pid, every, []  # (time, pss GiB, rss GiB, processes)
+        self.done = threading.Event()
+
+    def run(self):
+        while not self.done.is_set():
+            pids = [self.pid, *_children(self.pid)]
+            pss, rss = map(sum, zip(*(_memory_kib(p) for p in pids)))
+            self.samples.append((time.time(), pss / 2**20, rss / 2**20, len(pids)))
+            self.done.wait(self.every)
+
+
+# ---------------------------------------------------------------- one render
+
+def render(env: dict, only: list[str], log: Path) -> dict:
+    """Run the report once; its wall time, each section's start, and the memory samples."""
+    command = [sys.executable, "-m", "cifar_mlp.report", "--profile", "full"]
+    if only:
+        command += ["--only", *only]
+    start = time.time()
+    sections = []  # (name, start time)
+    with open(log, "w") as out:
+        proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True)
+        memory = TreeMemory(proc.pid)
+        memory.start()
+        for line in proc.stdout:
+            out.write(line)
+            out.flush()
+            if m := SECTION_LINE.match(line):
+                sections.append((m.group(3), time.time()))
+                print(f"{time.strftime('%H:%M:%S')} {line.rstrip()}", flush=True)
+            elif re.match(r"^\S+: (ok|FAILED)", line):
+                print(f"{time.strftime('%H:%M:%S')} {line.rstrip()}", flush=True)
+        proc.wait()
+        memory.done.set()
+        memory.join()
+    return {"exit": proc.returncode, "start": start, "end": time.time(), "sections": sections,
+            "memory": memory.samples, "command": " ".join(command[1:])}
+
+
+def per_section(run: dict, results: Path, reports: Path) -> list[dict]:
+    """Each section's wall time (from provenance.json), runs it trained and its peak memory."""
+    prov = json.loads((reports / "provenance.json").read_text())
+    seconds = {s["name"]: (s["seconds"], s["status"]) for s in prov["sections"]}
+    bounds = [t for _, t in run["sections"]] + [run["end"]]
+    records = [json.loads(p.read_text()) | {"mtime": p.stat().st_mtime, "key": p.parent.name}
+               for p in results.glob("[!.]*/metrics.json")]
+    rows = []
+    for (name, begin), end in zip(run["sections"], bounds[1:]):
+        mine = [r for r in records if begin <= r["mtime"] < end]
+        memory = [s for s in run["memory"] if begin <= s[0] < end] or [(0, 0, 0, 0)]
+        rows.append({"section": name, "seconds": seconds[name][0], "status": seconds[name][1],
+                     "runs_trained": len(mine),
+                     "training_seconds": sum(r.get("wall_seconds", 0) for r in mine),
+                     "peak_pss_gib": max(s[1] for s in memory),
+                     "peak_rss_gib": max(s[2] for s in memory)})
+    return rows
+
+
+def widest(results: Path) -> dict | None:
+    """The widest MLP the study trained, and what an epoch of it took."""
+    best = None
+    for path in results.glob("[!.]*/config.json"):
+        config = json.loads(path.read_text())["config"]
+        if config.get("filters"):
+            continue
+        size = (max(config["widths"]), len(config["widths"]))
+        if best is None or size > best[0]:
+            best = (size, path.parent)
+    if best is None:
+        return None
+    (width, depth), folder = best
+    metrics = json.loads((folder / "metrics.json").read_text())
+    return {"width": width, "depth": depth, "key": folder.name, "params": metrics.get("params"),
+            "seconds_per_epoch": metrics["seconds_per_epoch"],
+            "epochs": metrics["epochs_run"], "wall_seconds": metrics["wall_seconds"],
+            "runs_at_once": metrics.get("runs_at_once", 1)}
+
+
+# ---------------------------------------------------------------- the table
+
+def _minutes(seconds: float) -> str:
+    return f"{int(seconds // 60)} min {seconds % 60:02.0f} s"
+
+
+def table(result: dict) -> str:
+    first, second = result["first"], result["stored"]
+    again = {r["section"]: r for r in second["sections"]}
+    rows = ["| notebook | status | first render | runs trained | their training time "
+            "| peak memory (PSS) | stored re-render | runs trained again |",
+            "|---|---|---:|---:|---:|---:|---:|---:|"]
+    for r in first["sections"]:
+        a = again.get(r["section"], {})
+        rows.append(f"| {r['section']} | {r['status']} | {_minutes(r['seconds'])} | {r['runs_trained']} "
+                    f"| {_minutes(r['training_seconds'])} | {r['peak_pss_gib']:.2f} GiB "
+                    f"| {a.get('seconds', 0):.1f} s | {a.get('runs_trained', '–')} |")
+    lines = rows + [""]
+    for span, total in result["totals"].items():
+        goal = GOALS.get(span)
+        verdict = "" if goal is None else (f" (goal {goal // 60} min: "
+                                           f"{'met' if total <= goal else 'NOT met'})")
+        lines.append(f"- Notebooks {span}: **{_minutes(total)}**{verdict}")
+    lines.append(f"- Whole first render, wall clock: **{_minutes(first['wall'])}**; "
+                 f"peak memory of all its processes **{first['peak_pss_gib']:.2f} GiB** PSS "
+                 f"({first['peak_rss_gib']:.2f} GiB summed RSS, which counts shared pages once per "
+                 f"process; goal {GOALS['memory_gib']} GiB: "
+                 f"{'met' if first['peak_pss_gib'] < GOALS['memory_gib'] else 'NOT met'})")
+    lines.append(f"- Stored re-render: **{second['wall']:.0f} s**, {second['runs_trained']} runs "
+                 f"trained (goal {GOALS['stored']} s: "
+                 f"{'met' if second['wall'] <= GOALS['stored'] and not second['runs_trained'] else 'NOT met'})")
+    if w := result["widest"]:
+        lines.append(f"- Widest net: {w['depth']}×{w['width']} ({w['params']:,} weights): "
+                     f"**{w['seconds_per_epoch']:.1f} s per epoch**, {w['epochs']} epochs in "
+                     f"{_minutes(w['wall_seconds'])} (with up to {w['runs_at_once']} runs sharing the CPU)")
+    lines += ["", f"{result['runs']} runs, {_minutes(result['training_seconds'])} of summed run time; "
+              f"{result['workers']} training workers. Machine: {result['machine']}. "
+              f"{result['date']}, commit {result['git']}. Command: `{result['command']}`."]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--only", nargs="*", default=[], help="notebooks, e.g. 01 02 (default: all)")
+    parser.add_argument("--scratch", type=Path, default=ROOT / "build" / "bench-report",
+                        help="where the runs and reports go (emptied first)")
+    parser.add_argument("--out", type=Path, default=OUT_DIR)
+    args = parser.parse_args(argv)
+
+    shutil.rmtree(args.scratch, ignore_errors=True)
+    results, reports = args.scratch / "results", args.scratch / "reports"
+    env = {**os.environ, "CIFAR_MLP_RESULTS": str(results), "CIFAR_MLP_RUNS": str(args.scratch / "runs"),
+           "CIFAR_MLP_REPORTS": str(reports), "PYTHONUNBUFFERED": "1"}
+    args.scratch.mkdir(parents=True)
+    runs = {}
+    for name in ("first", "stored"):
+        print(f"{time.strftime('%H:%M:%S')} render {name}: logs in {args.scratch / name}.log", flush=True)
+        before = len(list(results.glob("[!.]*/metrics.json")))
+        run = render(env, args.only, args.scratch / f"{name}.log")
+        if run["exit"] != 0:
+            sys.exit(f"the {name} render failed (exit {run['exit']}): see {args.scratch / name}.log")
+        sections = per_section(run, results, reports)
+        runs[name] = {"wall": run["end"] - run["start"], "sections": sections,
+                      "runs_trained": len(list(results.glob("[!.]*/metrics.json"))) - before,
+                      "peak_pss_gib": max(s[1] for s in run["memory"]),
+                      "peak_rss_gib": max(s[2] for s in run["memory"]),
+                      "memory_samples": [[round(t - run["start"], 1), round(p, 3), round(r, 3), n]
+                                         for t, p, r, n in run["memory"]],
+                      "command": run["command"]}
+    first = runs["first"]["sections"]
+    seconds = {r["section"][:2]: r["seconds"] for r in first}
+    totals = {}
+    for last in ("05", "06", "07"):
+        span = [f"{i:02d}" for i in range(1, int(last) + 1)]
+        if all(s in seconds for s in span):
+            totals[f"01-{last}"] = sum(seconds[s] for s in span)
+    metrics = [json.loads(p.read_text()) for p in results.glob("[!.]*/metrics.json")]
+    prov = json.loads((reports / "provenance.json").read_text())
+    from cifar_mlp import sweep
+    result = {"first": runs["first"], "stored": runs["stored"], "totals": totals,
+              "widest": widest(results), "runs": len(metrics),
+              "training_seconds": sum(m.get("wall_seconds", 0) for m in metrics),
+              "workers": sweep.WORKERS, "goals": GOALS,
+              "machine": f"{prov['cpu']['model']}, {prov['cpu']['cores']} cores, "
+                         f"Python {prov['python']}, TensorFlow {prov['packages']['tensorflow']}",
+              "git": prov["git"], "date": time.strftime("%Y-%m-%d %H:%M"),
+              "command": "make bench-report  # = python benchmarks/report_bench.py"
+                         + (f" --only {' '.join(args.only)}" if args.only else "")}
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "report.json").write_text(json.dumps(result, indent=1) + "\n")
+    md = "# How long the whole study takes: `make report`, full profile\n\n" + table(result)
+    (args.out / "report.md").write_text(md)
+    print(md)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,129 @@
+"""Sweeps train several runs at once: longest first, never more than WORKERS, same results."""
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+
+from cifar_mlp import store, sweep, training
+from cifar_mlp.config import RunConfig
+
+# Estimated cost grows with width, so the scheduler should start 1024 first, then 512, then 128.
+CONFIGS = {f"w{w}": RunConfig(widths=(w,), epochs=2) for w in (128, 1024, 512)}
+
+
+class FakeWorkers:
+    """Threads in place of the training processes: each 'run' takes a moment, and
+    the fake records which runs started, in what order, and how many ran at once."""
+
+    def __init__(self, monkeypatch, workers=2, seconds=0.2):
+        self.started, self.most_at_once, self.seconds = [], 0, seconds
+        self._now, self._lock = 0, threading.Lock()
+        self.pool = ThreadPoolExecutor(workers)
+        monkeypatch.delenv("CIFAR_MLP_TRAIN_IN_PROCESS")
+        monkeypatch.setattr(sweep, "WORKERS", workers)
+        monkeypatch.setattr(sweep, "_workers", lambda: self.pool)
+        monkeypatch.setattr(sweep, "_train", self.train)
+
+    def train(self, config, seed, run_dir, progress_every=0, runs_at_once=1):
+        with self._lock:
+            self.started.append(store.run_key(config, seed))
+            self._now += 1
+            self.most_at_once = max(self.most_at_once, self._now)
+        time.sleep(self.seconds)
+        with self._lock:
+            self._now -= 1
+        return fake_record(config.widths[0] / 10000, runs_at_once)
+
+
+def fake_record(acc, runs_at_once=1):
+    history = {"loss": [2.0, 1.5], "accuracy": [0.2, 0.3], "val_accuracy": [0.2, acc]}
+    return history, {"status": "ok", "val_accuracy": acc, "wall_seconds": 0.2,
+                     "runs_at_once": runs_at_once}
+
+
+def test_sweep_trains_longest_first_two_at_a_time_rows_in_order(store_root, monkeypatch, capsys):
+    fake = FakeWorkers(monkeypatch)
+    df = sweep.sweep(CONFIGS, seeds=[0, 1])
+
+    key = {(n, s): store.run_key(c, s) for n, c in CONFIGS.items() for s in (0, 1)}
+    assert set(fake.started[:2]) == {key["w1024", 0], key["w1024", 1]}  # the longest runs first
+    assert set(fake.started[4:]) == {key["w128", 0], key["w128", 1]}
+    assert sorted(fake.started) == sorted(key.values())  # each run trained once
+    assert fake.most_at_once == 2
+    # Rows keep the sweep's order, whatever order the runs finished in.
+    assert list(zip(df["variant"], df["seed"])) == list(key)
+    assert list(df["key"]) == list(key.values())
+    assert (df["runs_at_once"] == 2).all() and (df["val_accuracy"] == df["width"] / 10000).all()
+    out = capsys.readouterr().out
+    assert "sweep: 6 runs, 0 already stored, 6 to train" in out and "[6/6] " in out
+    # Everything is stored now: a second sweep trains nothing.
+    again = sweep.sweep(CONFIGS, seeds=[0, 1])
+    assert len(fake.started) == 6 and again.equals(df)
+
+
+def test_a_run_another_process_holds_is_not_waited_on_nor_trained_again(store_root, monkeypatch):
+    fake = FakeWorkers(monkeypatch, seconds=0.1)
+    held_config = CONFIGS["w1024"]
+    held = threading.Event()
+
+    def other_process():
+        # Another sweep trains w1024 (the one ours would start first), then stores it.
+        with store.lock(held_config, 0):
+            held.set()
+            while len(fake.started) < 2:  # ours goes on with the other runs meanwhile
+                time.sleep(0.01)
+            store.save(held_config, 0, *fake_record(0.9))
+
+    other = threading.Thread(target=other_process)
+    other.start()
+    held.wait()
+    df = sweep.sweep(CONFIGS, seeds=[0])
+    other.join()
+    assert store.run_key(held_config, 0) not in fake.started  # read from the store, not retrained
+    assert len(fake.started) == 2
+    assert df.set_index("variant").loc["w1024", "val_accuracy"] == 0.9
+
+
+def test_try_lock_never_waits_for_a_run_someone_holds(store_root):
+    config = RunConfig(epochs=1)
+    with store.lock(config, 0):
+        assert store.try_lock(config, 0) is None
+        other = store.try_lock(config, 1)  # another run is free
+        assert other is not None
+        store.unlock(other)
+    held = store.try_lock(config, 0)
+    assert held is not None
+    store.unlock(held)
+
+
+def test_bad_worker_count_is_refused_with_what_is_allowed(monkeypatch):
+    monkeypatch.setenv("CIFAR_MLP_WORKERS", "two")
+    with pytest.raises(sweep.ConfigError, match="CIFAR_MLP_WORKERS='two' is not allowed: a whole number"):
+        sweep._workers_from_env()
+    monkeypatch.setenv("CIFAR_MLP_WORKERS", "0")
+    with pytest.raises(sweep.ConfigError, match="a whole number >= 1"):
+        sweep._workers_from_env()
+
+
+@pytest.mark.real
+@pytest.mark.slow
+def test_two_workers_give_the_numbers_of_training_here(store_root, monkeypatch):
+    """Real worker processes, two runs at once: the same histories as one run at a time here."""
+    monkeypatch.delenv("CIFAR_MLP_TRAIN_IN_PROCESS")
+    monkeypatch.setattr(sweep, "WORKERS", 2)
+    monkeypatch.setattr(sweep, "_pool", None)
+    in_process = training.train
+    monkeypatch.setattr(training, "train", lambda *a, **k: pytest.fail("trained in the test process"))
+    base = RunConfig(widths=(32,), epochs=2, train_size=1000, val_size=500)
+    configs = {"a": base, "b": base.replace(widths=(48,))}
+    df = sweep.sweep(configs, seeds=[0], quiet=True)
+    sweep._stop_worker()
+    assert (df["status"] == "ok").all() and (df["runs_at_once"] == 2).all()
+    for name, config in configs.items():
+        here = in_process(config, 0)["history"]
+        stored = store.load(config, 0).history
+        np.testing.assert_allclose(here["loss"], stored["loss"], rtol=1e-7)
+        np.testing.assert_allclose(here["val_accuracy"], stored["val_accuracy"], rtol=1e-7)
