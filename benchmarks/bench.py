@@ -358,6 +358,7 @@ def main(argv=None) -> None:
             print(f"round {r + 1}/{args.rounds} {name}: s/epoch [{walls}] "
                   f"val_acc {run['val_accuracy'][-1]:.3f}", flush=True)
     gemm.append(engine("gemm", 0, 0)["gflops"])
+    from cifar_mlp.report import cpu_model
     best_source, gflops = max(((k, v) for g in gemm for k, v in g.items()), key=lambda kv: kv[1])
     floor = {**flop_per_epoch(), "gflops": gflops, "gemm_source": best_source.replace("_", " ")}
     floor["seconds"] = floor["flop"] / (gflops * 1e9)
@@ -367,7 +368,8 @@ def main(argv=None) -> None:
         "engines": {PAIR if name == "pair" else name: summarize(r, args.epochs)
                     for name, r in runs.items()},
         "runs": runs,
-        "machine": f"{platform.machine()}, {THREADS} cores, Python {platform.python_version()}",
+        "machine": f"{cpu_model()} ({platform.machine()}), {THREADS} cores, "
+                   f"Python {platform.python_version()}",
         "command": "make bench  # = python benchmarks/bench.py "
                    f"--epochs {args.epochs} --rounds {args.rounds}",
         "date": time.strftime("%Y-%m-%d %H:%M"),

@@ -8,6 +8,7 @@ is sampled every second. Writes benchmarks/results/report.{json,md}.
 
     python benchmarks/report_bench.py            # all notebooks: about an hour on 2 cores
     python benchmarks/report_bench.py --only 01 02
+    python benchmarks/report_bench.py --table      # rewrite report.md from report.json
 """
 
 from __future__ import annotations
@@ -120,23 +121,46 @@ def per_section(run: dict, results: Path, reports: Path) -> list[dict]:
 
 
 def widest(results: Path) -> dict | None:
-    """The widest MLP the study trained, and what an epoch of it took."""
+    """The MLP with the most weights the study trained, and what an epoch of it took."""
     best = None
     for path in results.glob("[!.]*/config.json"):
         config = json.loads(path.read_text())["config"]
-        if config.get("filters"):
-            continue
-        size = (max(config["widths"]), len(config["widths"]))
-        if best is None or size > best[0]:
-            best = (size, path.parent)
+        metrics = json.loads((path.parent / "metrics.json").read_text())
+        if not config.get("filters") and (best is None or metrics["params"] > best[2]["params"]):
+            best = (config, path.parent, metrics)
     if best is None:
         return None
-    (width, depth), folder = best
-    metrics = json.loads((folder / "metrics.json").read_text())
-    return {"width": width, "depth": depth, "key": folder.name, "params": metrics.get("params"),
-            "seconds_per_epoch": metrics["seconds_per_epoch"],
+    config, folder, metrics = best
+    return {"width": max(config["widths"]), "depth": len(config["widths"]), "key": folder.name,
+            "params": metrics["params"], "seconds_per_epoch": metrics["seconds_per_epoch"],
             "epochs": metrics["epochs_run"], "wall_seconds": metrics["wall_seconds"],
             "runs_at_once": metrics.get("runs_at_once", 1)}
+
+
+def against_committed(results: Path, committed: Path = ROOT / "results") -> dict:
+    """Runs trained here that the committed store also holds: are their histories the same?
+
+    Training columns (loss, accuracy) should match to the bit; evaluation may differ
+    in the last float32 digits when code or machine changes how it sums.
+    """
+    import pandas as pd
+
+    same, compared, diff = 0, 0, {}
+    for mine in sorted(results.glob("[!.]*/history.csv")):
+        theirs = committed / mine.parent.name / "history.csv"
+        if not theirs.exists():
+            continue
+        a, b = pd.read_csv(mine), pd.read_csv(theirs)
+        compared += 1
+        if len(a) != len(b):
+            diff["epochs"] = diff.get("epochs", 0) + 1
+            continue
+        columns = [c for c in a.columns if c in b.columns and c != "epoch"]
+        gaps = {c: float((a[c] - b[c]).abs().max()) for c in columns}
+        same += all(g == 0 for c, g in gaps.items() if not c.startswith("val_"))
+        for c, g in gaps.items():
+            diff[c] = max(diff.get(c, 0.0), g)
+    return {"compared": compared, "training_identical": same, "max_abs_diff": diff}
 
 
 # ---------------------------------------------------------------- the table
@@ -174,6 +198,11 @@ def table(result: dict) -> str:
         lines.append(f"- Widest net: {w['depth']}×{w['width']} ({w['params']:,} weights): "
                      f"**{w['seconds_per_epoch']:.1f} s per epoch**, {w['epochs']} epochs in "
                      f"{_minutes(w['wall_seconds'])} (with up to {w['runs_at_once']} runs sharing the CPU)")
+    if (c := result.get("committed")) and c["compared"]:
+        gaps = ", ".join(f"{k} {v:.1e}" for k, v in sorted(c["max_abs_diff"].items()) if v)
+        lines.append(f"- Against the committed `results/`: {c['compared']} runs trained again, "
+                     f"**{c['training_identical']} with the same training history to the bit**; "
+                     f"largest differences: {gaps or 'none'}")
     lines += ["", f"{result['runs']} runs, {_minutes(result['training_seconds'])} of summed run time; "
               f"{result['workers']} training workers. Machine: {result['machine']}. "
               f"{result['date']}, commit {result['git']}. Command: `{result['command']}`."]
@@ -186,7 +215,14 @@ def main(argv=None) -> None:
     parser.add_argument("--scratch", type=Path, default=ROOT / "build" / "bench-report",
                         help="where the runs and reports go (emptied first)")
     parser.add_argument("--out", type=Path, default=OUT_DIR)
+    parser.add_argument("--table", action="store_true",
+                        help="only rewrite report.md from report.json and the scratch store")
     args = parser.parse_args(argv)
+    if args.table:
+        result = json.loads((args.out / "report.json").read_text())
+        result["committed"] = against_committed(args.scratch / "results")
+        result["widest"] = widest(args.scratch / "results")
+        return write(result, args.out)
 
     shutil.rmtree(args.scratch, ignore_errors=True)
     results, reports = args.scratch / "results", args.scratch / "reports"
@@ -219,7 +255,8 @@ def main(argv=None) -> None:
     prov = json.loads((reports / "provenance.json").read_text())
     from cifar_mlp import sweep
     result = {"first": runs["first"], "stored": runs["stored"], "totals": totals,
-              "widest": widest(results), "runs": len(metrics),
+              "widest": widest(results), "committed": against_committed(results),
+              "runs": len(metrics),
               "training_seconds": sum(m.get("wall_seconds", 0) for m in metrics),
               "workers": sweep.WORKERS, "goals": GOALS,
               "machine": f"{prov['cpu']['model']}, {prov['cpu']['cores']} cores, "
@@ -227,10 +264,14 @@ def main(argv=None) -> None:
               "git": prov["git"], "date": time.strftime("%Y-%m-%d %H:%M"),
               "command": "make bench-report  # = python benchmarks/report_bench.py"
                          + (f" --only {' '.join(args.only)}" if args.only else "")}
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "report.json").write_text(json.dumps(result, indent=1) + "\n")
+    write(result, args.out)
+
+
+def write(result: dict, out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "report.json").write_text(json.dumps(result, indent=1) + "\n")
     md = "# How long the whole study takes: `make report`, full profile\n\n" + table(result)
-    (args.out / "report.md").write_text(md)
+    (out / "report.md").write_text(md)
     print(md)
 
 

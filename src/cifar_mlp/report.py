@@ -247,16 +247,20 @@ def provenance(profile: str) -> dict:
         except (OSError, subprocess.SubprocessError):
             return None
 
-    cpuinfo = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
-    cpu = re.search(r"^model name\s*:\s*(.+)$", cpuinfo, re.M)
     commit = (git("rev-parse", "--short", "HEAD") or "unknown") + (
         "+dirty" if git("status", "--porcelain") else "")
     return {"title": TITLE, "profile": profile, "date": _now(), "git": commit,
             "python": platform.python_version(),
             "packages": {name: version(name) for name in PACKAGES},
-            "cpu": {"model": cpu.group(1).strip() if cpu else platform.processor() or "unknown",
-                    "cores": os.cpu_count()},
+            "cpu": {"model": cpu_model(), "cores": os.cpu_count()},
             "training": training_time(paths.profile_dirs(profile)["results"])}
+
+
+def cpu_model() -> str:
+    """The CPU's name ("AMD EPYC", "Intel Xeon ..."): timings mean little without it."""
+    cpuinfo = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
+    cpu = re.search(r"^model name\s*:\s*(.+)$", cpuinfo, re.M)
+    return cpu.group(1).strip() if cpu else platform.processor() or "unknown"
 
 
 def training_time(results: Path, runs=None) -> dict:

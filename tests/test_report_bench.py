@@ -1,0 +1,59 @@
+"""benchmarks/report_bench.py: what its table says about a re-trained store."""
+
+import importlib.util
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "report_bench.py"
+
+
+@pytest.fixture(scope="module")
+def bench():
+    spec = importlib.util.spec_from_file_location("report_bench", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _history(root: Path, key: str, loss, val_loss) -> None:
+    (root / key).mkdir(parents=True)
+    pd.DataFrame({"epoch": range(1, len(loss) + 1), "loss": loss, "val_loss": val_loss}).to_csv(
+        root / key / "history.csv", index=False)
+
+
+def test_against_committed_tells_training_bits_from_evaluation_digits(bench, tmp_path):
+    here, committed = tmp_path / "here", tmp_path / "committed"
+    _history(committed, "same", [2.0, 1.5], [2.1, 1.6])
+    _history(here, "same", [2.0, 1.5], [2.1, 1.6])
+    _history(committed, "eval", [2.0, 1.5], [2.1, 1.6])
+    _history(here, "eval", [2.0, 1.5], [2.1, 1.6000002])  # evaluation summed differently
+    _history(committed, "train", [2.0, 1.5], [2.1, 1.6])
+    _history(here, "train", [2.0, 1.4], [2.1, 1.6])  # training itself changed
+    _history(here, "new", [2.0], [2.1])  # not in the committed store: not compared
+
+    found = bench.against_committed(here, committed)
+
+    assert found["compared"] == 3
+    assert found["training_identical"] == 2
+    assert found["max_abs_diff"]["loss"] == pytest.approx(0.1)
+    assert found["max_abs_diff"]["val_loss"] == pytest.approx(2e-7, rel=0.01)
+
+
+def _result(seconds_01_05: float) -> dict:
+    section = {"section": "01_baseline", "seconds": 60.0, "status": "ok", "runs_trained": 2,
+               "training_seconds": 50.0, "peak_pss_gib": 1.5, "peak_rss_gib": 2.0}
+    render = {"wall": 70.0, "sections": [section], "runs_trained": 0,
+              "peak_pss_gib": 1.5, "peak_rss_gib": 2.0}
+    return {"first": render, "stored": render, "totals": {"01-05": seconds_01_05},
+            "widest": None, "runs": 2, "training_seconds": 50.0, "workers": 2,
+            "machine": "test CPU", "date": "2026-12-01", "git": "abc", "command": "test",
+            "committed": {"compared": 2, "training_identical": 1, "max_abs_diff": {"loss": 0.1}}}
+
+
+def test_table_says_which_goals_are_met(bench):
+    assert "goal 60 min: met" in bench.table(_result(59 * 60))
+    over = bench.table(_result(61 * 60))
+    assert "goal 60 min: NOT met" in over
+    assert "2 runs trained again, **1 with the same training history to the bit**" in over
