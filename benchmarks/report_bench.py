@@ -155,7 +155,8 @@ def against_committed(results: Path, committed: Path = ROOT / "results") -> dict
         if len(a) != len(b):
             diff["epochs"] = diff.get("epochs", 0) + 1
             continue
-        columns = [c for c in a.columns if c in b.columns and c != "epoch"]
+        # seconds per epoch is timing, not something the run computed
+        columns = [c for c in a.columns if c in b.columns and c not in ("epoch", "seconds")]
         gaps = {c: float((a[c] - b[c]).abs().max()) for c in columns}
         same += all(g == 0 for c, g in gaps.items() if not c.startswith("val_"))
         for c, g in gaps.items():
