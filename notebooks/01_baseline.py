@@ -76,15 +76,17 @@ plots.sample_grid(raw["x_train"], raw["y_train"], name="01_samples", folder=stud
 
 # %%
 base = study.base()
-split = data.load_split(base.val_size, base.train_size, base.split_seed)  # the runs' own copy
+# uint8, as the runs hold it: a quarter of float32's memory (they scale each batch)
+split = data.load_split(base.val_size, base.train_size, base.split_seed, scaled=False)
 balance = pd.DataFrame({
     "train": np.bincount(split.y_train, minlength=data.NUM_CLASSES),
     "validation": np.bincount(split.y_val, minlength=data.NUM_CLASSES),
     "test": np.bincount(raw["y_test"], minlength=data.NUM_CLASSES),
 }, index=pd.Index(data.CLASS_NAMES, name="class"))
 balance.loc["total"] = balance.sum()
-print(f"inputs: {split.x_train.shape[1]:,} features per image, scaled to "
-      f"[{split.x_train.min():.0f}, {split.x_train.max():.0f}]")
+lo, hi = split.x_train.min(), split.x_train.max()
+print(f"inputs: {split.x_train.shape[1]:,} features per image, pixels {lo}–{hi}, "
+      f"scaled to {data.scale(np.array([[lo, hi]])).ravel().round().tolist()} in each batch")
 balance
 
 # %% [markdown]

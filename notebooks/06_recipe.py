@@ -109,7 +109,8 @@ study
 
 # %%
 base = study.base()
-split = data.load_split(base.val_size, base.train_size, base.split_seed)  # the runs' own copy
+# uint8, as the runs hold it: a quarter of float32's memory (they scale each batch)
+split = data.load_split(base.val_size, base.train_size, base.split_seed, scaled=False)
 print(f"train {split.x_train.shape}, validation {split.x_val.shape}, "
       f"test {data.SHAPES['x_test'][0]:,} images (read only at the end)")
 

@@ -3,7 +3,7 @@ import math
 import numpy as np
 import pytest
 
-from cifar_mlp import sweep, training
+from cifar_mlp import data, sweep, training
 from cifar_mlp.config import RunConfig
 
 SMALL = dict(widths=(32,), epochs=3, batch_size=50, train_size=600, val_size=200)
@@ -141,3 +141,13 @@ def test_runs_train_in_a_renewed_worker_with_the_same_results(store_root, monkey
     here = in_process(real, 0)["history"]
     np.testing.assert_allclose(here["loss"], first.history["loss"], rtol=1e-7)
     np.testing.assert_allclose(here["val_accuracy"], first.history["val_accuracy"], rtol=1e-7)
+
+
+@pytest.mark.real
+def test_tensors_leave_no_raw_arrays_cached():
+    """Each worker holds the split once, as tensors: not also the 180 MB the loader cached."""
+    data.load_cifar10()
+    training._tensors.cache_clear()
+    x_train, *_ = training._tensors(1000, 500, 0)
+    assert x_train.dtype.name == "uint8" and x_train.shape == (1000, 3072)
+    assert data.load_cifar10.cache_info().currsize == 0
