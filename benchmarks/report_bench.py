@@ -215,12 +215,14 @@ def main(argv=None) -> None:
     parser.add_argument("--only", nargs="*", default=[], help="notebooks, e.g. 01 02 (default: all)")
     parser.add_argument("--scratch", type=Path, default=ROOT / "build" / "bench-report",
                         help="where the runs and reports go (emptied first)")
-    parser.add_argument("--out", type=Path, default=OUT_DIR)
+    parser.add_argument("--out", type=Path, default=OUT_DIR / "report.md",
+                        help="the table; its numbers go beside it as .json")
     parser.add_argument("--table", action="store_true",
                         help="only rewrite report.md from report.json and the scratch store")
     args = parser.parse_args(argv)
+    args.scratch = args.scratch.resolve()
     if args.table:
-        result = json.loads((args.out / "report.json").read_text())
+        result = json.loads(args.out.with_suffix(".json").read_text())
         result["committed"] = against_committed(args.scratch / "results")
         result["widest"] = widest(args.scratch / "results")
         return write(result, args.out)
@@ -264,15 +266,16 @@ def main(argv=None) -> None:
                          f"Python {prov['python']}, TensorFlow {prov['packages']['tensorflow']}",
               "git": prov["git"], "date": time.strftime("%Y-%m-%d %H:%M"),
               "command": "make bench-report  # = python benchmarks/report_bench.py"
-                         + (f" --only {' '.join(args.only)}" if args.only else "")}
+                         + (f" --only {' '.join(args.only)}" if args.only else "")
+                         + (f" --out {args.out}" if args.out != OUT_DIR / "report.md" else "")}
     write(result, args.out)
 
 
 def write(result: dict, out: Path) -> None:
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "report.json").write_text(json.dumps(result, indent=1) + "\n")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.with_suffix(".json").write_text(json.dumps(result, indent=1) + "\n")
     md = "# How long the whole study takes: `make report`, full profile\n\n" + table(result)
-    (out / "report.md").write_text(md)
+    out.write_text(md)
     print(md)
 
 

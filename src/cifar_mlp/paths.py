@@ -11,7 +11,13 @@ PROJ_ROOT = Path(os.environ.get("CIFAR_MLP_ROOT", Path(__file__).resolve().paren
 
 
 def _dir(var: str, default: Path) -> Path:
-    return Path(os.environ.get(var, default)).expanduser()
+    """`default`, or the folder $var names. A relative $var is taken from where this
+    process started and written back absolute: notebook kernels start in notebooks/
+    and would otherwise read and write somewhere else."""
+    path = Path(os.environ.get(var, default)).expanduser().resolve()
+    if var in os.environ:
+        os.environ[var] = str(path)
+    return path
 
 
 DATA_DIR = _dir("CIFAR_MLP_DATA_DIR", PROJ_ROOT / "data")
