@@ -228,6 +228,9 @@ def _shift(images, seed=None):
 # less spread, in 3 of 4 interleaved comparisons (benchmarks/results/
 # ab_xla_torch.md, ab_xla.md, ab_onednn.md; ab.md the exception), and its
 # compile time is no longer than the graph's tracing.
+# Handing XLA's products to a library (XLA_FLAGS --xla_cpu_use_onednn, or the
+# XNNPACK/YNNPACK dot fusions) gave the same bits, and on the AMD CPU the same
+# speed within noise (benchmarks/results/ab_xla_libraries.md), so none is set.
 JIT_COMPILE = True
 
 
