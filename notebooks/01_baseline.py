@@ -84,9 +84,8 @@ balance = pd.DataFrame({
     "test": np.bincount(raw["y_test"], minlength=data.NUM_CLASSES),
 }, index=pd.Index(data.CLASS_NAMES, name="class"))
 balance.loc["total"] = balance.sum()
-lo, hi = split.x_train.min(), split.x_train.max()
-print(f"inputs: {split.x_train.shape[1]:,} features per image, pixels {lo}–{hi}, "
-      f"scaled to {data.scale(np.array([[lo, hi]])).ravel().round().tolist()} in each batch")
+print(f"inputs: {split.x_train.shape[1]:,} features per image, "
+      f"{data.describe_pixels(split.x_train)}")
 balance
 
 # %% [markdown]

@@ -38,7 +38,6 @@
 # ## Setup
 
 # %%
-import numpy as np
 from IPython.display import Markdown
 
 from cifar_mlp import config, data, plots, report, sweep
@@ -96,9 +95,8 @@ reference = study.base(batchnorm="before", dropout=0.1, l2=5e-5)
 # uint8, as the runs hold it: a quarter of float32's memory (they scale each batch)
 split = data.load_split(reference.val_size, reference.train_size, reference.split_seed,
                         scaled=False)
-lo, hi = split.x_train.min(), split.x_train.max()
-print(f"train {split.x_train.shape}, validation {split.x_val.shape}, pixels {lo}–{hi}, "
-      f"scaled to {data.scale(np.array([[lo, hi]])).ravel().round().tolist()} in each batch")
+print(f"train {split.x_train.shape}, validation {split.x_val.shape}, "
+      f"{data.describe_pixels(split.x_train)}")
 
 # %% [markdown]
 # ## Runs

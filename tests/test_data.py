@@ -17,6 +17,11 @@ def test_scale_maps_uint8_to_minus_one_one_flat():
     assert out[0, 0] == -1.0 and out[0, 1] == 1.0 and abs(out[0, 2]) < 0.01
 
 
+def test_describe_pixels_says_range_and_scaled_range():
+    x = np.array([[0, 200], [255, 9]], dtype=np.uint8)
+    assert data.describe_pixels(x) == "pixels 0–255, scaled to [-1.0, 1.0] in each batch"
+
+
 def test_unscale_gives_back_the_images():
     images = np.random.default_rng(0).integers(0, 256, (4, 32, 32, 3), dtype=np.uint8)
     np.testing.assert_array_equal(data.unscale(data.scale(images)), images)

@@ -226,6 +226,12 @@ def scale(x: np.ndarray) -> np.ndarray:
     return out
 
 
+def describe_pixels(x: np.ndarray) -> str:
+    """What the notebooks print about stored pixels: their range and what `scale` makes of it."""
+    lo, hi = x.min(), x.max()
+    return f"pixels {lo}–{hi}, scaled to {scale(np.array([[lo, hi]])).ravel().round().tolist()} in each batch"
+
+
 def unscale(flat) -> np.ndarray:
     """`scale` undone: flat pixels in [-1, 1] back to uint8 images (N×32×32×3), to look at."""
     return np.round((np.asarray(flat).reshape(-1, 32, 32, 3) + 1) * 127.5).astype(np.uint8)
