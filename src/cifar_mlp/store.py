@@ -1,8 +1,10 @@
 """Content-addressed run records: each (config, seed) is trained once.
 
-A record is a folder `results/<key>/` of small text files: `config.json`,
-`history.csv` and `metrics.json`. They are enough to redraw every table and
-figure, so they are committed; TensorBoard logs and checkpoints go to
+A record is a folder `results/<key>/` of small files: `config.json`,
+`history.csv`, `metrics.json` and `predictions.npz` (the final model's class
+for each validation image, and each test image when the run was scored on
+it). They are enough to redraw every table and figure, confusion matrices
+included, so they are committed and a report never needs a model; TensorBoard logs and checkpoints go to
 `runs/<key>/`, which git ignores. A record appears by one atomic rename, so a
 reader never sees half of one, and a lock stops two processes training the
 same run at once.
@@ -23,6 +25,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from cifar_mlp import paths
@@ -99,9 +102,67 @@ def find(like: RunConfig, vary, root: Path | None = None) -> list[Record]:
     return found
 
 
+PREDICTIONS = "predictions.npz"
+
+
+def predictions(record: Record, root: Path | None = None) -> dict[str, np.ndarray]:
+    """The stored predicted class per image of a run: {"val": ..., "test": ...}.
+
+    Records written before predictions were stored have none; the message
+    says how to add them.
+    """
+    path = record_dir(record.key, root) / PREDICTIONS
+    if not path.exists():
+        raise FileNotFoundError(
+            f"run {record.key} (seed {record.seed}) has no stored predictions ({path.name}): "
+            "add them with `python -m cifar_mlp.predictions` on a machine that may train, "
+            "then commit the record.")
+    with np.load(path, allow_pickle=False) as stored:
+        return {name: stored[name] for name in stored.files}
+
+
+def _write_predictions(path: Path, predictions: dict) -> None:
+    # Compressed uint8 classes: about 3 KB for 5,000 images, no pickles.
+    with open(path, "wb") as f:
+        np.savez_compressed(f, **{k: np.asarray(v, dtype=np.uint8) for k, v in predictions.items()})
+
+
+def add_predictions(record: Record, predictions: dict, root: Path | None = None) -> Path:
+    """Put predictions into a record stored without them, in one atomic rename."""
+    folder = record_dir(record.key, root)
+    tmp = folder / f".{PREDICTIONS}.tmp-{os.getpid()}"
+    _write_predictions(tmp, predictions)
+    os.replace(tmp, folder / PREDICTIONS)
+    return folder / PREDICTIONS
+
+
 def save(config: RunConfig, seed: int, history: dict, metrics: dict,
-         root: Path | None = None) -> Record:
-    """Write the three files into a temporary folder, then rename it into place."""
+         root: Path | None = None, predictions: dict | None = None) -> Record:
+    """Write the record's files into a temporary folder, then rename it into place."""
+    tmp, final = _write_tmp(config, seed, history, metrics, root, predictions)
+    try:
+        os.rename(tmp, final)
+    except OSError:
+        if read(final) is None:  # a leftover folder without metrics.json, never a record
+            warnings.warn(f"{final} was not a complete record; replaced by the run just trained")
+            _swap(tmp, final)
+        else:  # someone stored the same run first: theirs stands
+            shutil.rmtree(tmp, ignore_errors=True)
+    return read(final)
+
+
+def replace(config: RunConfig, seed: int, history: dict, metrics: dict,
+            root: Path | None = None, predictions: dict | None = None) -> Record:
+    """Store a run in place of its existing record (a record retrained on purpose)."""
+    tmp, final = _write_tmp(config, seed, history, metrics, root, predictions)
+    if final.exists():
+        _swap(tmp, final)
+    else:
+        os.rename(tmp, final)
+    return read(final)
+
+
+def _write_tmp(config, seed, history, metrics, root, predictions) -> tuple[Path, Path]:
     key = run_key(config, seed)
     final = record_dir(key, root)
     final.parent.mkdir(parents=True, exist_ok=True)
@@ -113,22 +174,21 @@ def save(config: RunConfig, seed: int, history: dict, metrics: dict,
     (tmp / "config.json").write_text(json.dumps(meta, indent=1, default=list) + "\n")
     _write_history(tmp / "history.csv", history)
     (tmp / "metrics.json").write_text(json.dumps(metrics, indent=1, sort_keys=True) + "\n")
+    if predictions:
+        _write_predictions(tmp / PREDICTIONS, predictions)
     for f in tmp.iterdir():
         with open(f, "rb+") as fh:
             os.fsync(fh.fileno())
     os.chmod(tmp, 0o755)
-    try:
-        os.rename(tmp, final)
-    except OSError:
-        if read(final) is None:  # a leftover folder without metrics.json, never a record
-            warnings.warn(f"{final} was not a complete record; replaced by the run just trained")
-            aside = Path(tempfile.mkdtemp(prefix=f".tmp-{key}-{os.getpid()}-", dir=final.parent))
-            os.rename(final, aside)
-            shutil.rmtree(aside, ignore_errors=True)
-            os.rename(tmp, final)
-        else:  # someone stored the same run first: theirs stands
-            shutil.rmtree(tmp, ignore_errors=True)
-    return read(final)
+    return tmp, final
+
+
+def _swap(tmp: Path, final: Path) -> None:
+    """Move `final` aside and `tmp` into its place; the old folder is deleted."""
+    aside = Path(tempfile.mkdtemp(prefix=f".tmp-{final.name}-{os.getpid()}-", dir=final.parent))
+    os.rename(final, aside / "old")
+    os.rename(tmp, final)
+    shutil.rmtree(aside, ignore_errors=True)
 
 
 # A save takes milliseconds: a temp folder this old was left by a killed writer.

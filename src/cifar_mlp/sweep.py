@@ -32,16 +32,39 @@ def run(config: RunConfig, seed: int, root: Path | None = None,
     found = store.load(config, seed, root)
     if found:
         return found
+    refuse_training([(config, seed)])
     with store.lock(config, seed, root):
         found = store.load(config, seed, root)  # another process may have finished it
         if found:
             return found
         run_dir = paths.RUNS_DIR / store.run_key(config, seed)
         if _in_process():
-            history, metrics = _train(config, seed, run_dir, progress_every)
+            history, metrics, predictions = _train(config, seed, run_dir, progress_every)
         else:
-            history, metrics = _in_worker(config, seed, run_dir, progress_every)
-        return store.save(config, seed, history, metrics, root)
+            history, metrics, predictions = _in_worker(config, seed, run_dir, progress_every)
+        return store.save(config, seed, history, metrics, root, predictions)
+
+
+# A render must never train: on another CPU a retrained run is not the stored one
+# to the last digit, and a page would show numbers no record holds.
+NO_TRAIN_VARIABLE = "CIFAR_MLP_NO_TRAIN"
+
+
+class TrainingForbidden(RuntimeError):
+    """A run is missing from the store where training is not allowed."""
+
+
+def refuse_training(missing: Sequence[tuple[RunConfig, int]]) -> None:
+    """Raise TrainingForbidden, naming every missing run, when $CIFAR_MLP_NO_TRAIN=1."""
+    if not missing or os.environ.get(NO_TRAIN_VARIABLE) != "1":
+        return
+    shown = [f"{store.run_key(c, s)} ({_label(c)}, seed {s})" for c, s in missing[:5]]
+    more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
+    raise TrainingForbidden(
+        f"{len(missing)} run(s) not stored, and training is forbidden here "
+        f"({NO_TRAIN_VARIABLE}=1): {'; '.join(shown)}{more}. Train them with "
+        "`make report ONLY=<this notebook>` on a machine that may train (without "
+        f"{NO_TRAIN_VARIABLE}), then commit their folders under results/.")
 
 
 # ---------------------------------------------------------------- the training workers
@@ -82,7 +105,8 @@ def _train(config: RunConfig, seed: int, run_dir: Path, progress_every: int = 0,
 
     result = training.train(config, seed, run_dir, progress_every)
     # How many runs could share the CPU meanwhile: what its seconds per epoch mean.
-    return result["history"], {**result["metrics"], "runs_at_once": runs_at_once}
+    metrics = {**result["metrics"], "runs_at_once": runs_at_once}
+    return result["history"], metrics, result["predictions"]
 
 
 def _in_process() -> bool:
@@ -142,6 +166,7 @@ def train_all(runs: Sequence[tuple[RunConfig, int]], root: Path | None = None):
     A run another process is training is not waited on while others can
     start; its record is read once that process stores it.
     """
+    refuse_training([(c, s) for c, s in runs if store.load(c, s, root) is None])
     if _in_process() or WORKERS == 1:
         for i, (config, seed) in enumerate(runs):
             yield i, run(config, seed, root)
@@ -173,8 +198,8 @@ def train_all(runs: Sequence[tuple[RunConfig, int]], root: Path | None = None):
                 config, seed = runs[i]
                 try:
                     with _worker_errors(seed, paths.RUNS_DIR / store.run_key(config, seed)):
-                        history, metrics = future.result()
-                    record = store.save(config, seed, history, metrics, root)
+                        history, metrics, predictions = future.result()
+                    record = store.save(config, seed, history, metrics, root, predictions)
                 finally:
                     store.unlock(held)
                 yield i, record
@@ -240,32 +265,6 @@ def histories(df: pd.DataFrame, root: Path | None = None) -> pd.DataFrame:
         h.insert(1, "seed", row.seed)
         frames.append(h)
     return pd.concat(frames, ignore_index=True)
-
-
-def trained_model(config: RunConfig, seed: int, root: Path | None = None):
-    """The Keras model of a stored run, to look at its predictions.
-
-    The store keeps text only, so the weights come from the run's best
-    checkpoint (`runs/<key>/best.weights.h5`, kept when `checkpoint=True`),
-    or else from training the run again in this process: on one machine the
-    same config and seed give the same model. Either way it is the final
-    model the record's metrics describe.
-    """
-    key = store.run_key(config, seed)
-    if store.load(config, seed, root) is None:
-        raise ConfigError(f"run {key} (seed {seed}) is not stored: run it with sweep() first, "
-                          "so the model has a record to match.")
-    from cifar_mlp import models, training  # TensorFlow loads only when a model is needed
-
-    weights = paths.RUNS_DIR / key / "best.weights.h5"
-    if config.checkpoint and weights.exists():
-        model = models.build_model(config)
-        model.load_weights(weights)
-        print(f"model of run {key} seed {seed}: its best checkpoint, {weights}", flush=True)
-        return model
-    print(f"model of run {key} seed {seed}: no checkpoint, training it again "
-          f"(about {_duration(estimated_seconds(config))})", flush=True)
-    return training.train(config, seed, paths.RUNS_DIR / key)["model"]
 
 
 def summarize(df: pd.DataFrame, metric: str = "val_accuracy", by: str = "variant") -> pd.DataFrame:

@@ -359,7 +359,8 @@ def compile_model(model: keras.Model, config: RunConfig, steps_per_epoch: int) -
 
 def train(config: RunConfig, seed: int, run_dir: Path | None = None,
           progress_every: int = 0) -> dict:
-    """Train one run and return its record: history per epoch and final metrics.
+    """Train one run and return its record: history per epoch, final metrics, and the
+    final model's predicted class per validation image (and test image with `config.test`).
 
     `run_dir` receives TensorBoard logs and checkpoints (nothing is written
     without it). The test set is touched only if `config.test` is set.
@@ -392,17 +393,26 @@ def train(config: RunConfig, seed: int, run_dir: Path | None = None,
     metrics["best_epoch"] = int(np.argmax(val_acc)) + 1
     metrics["best_val_accuracy"] = float(val_acc.max())
     metrics["last_val_accuracy"] = history["val_accuracy"][-1]
+    predictions = {}
     if not diverged:
         if config.checkpoint and run_dir is not None and (run_dir / "best.weights.h5").exists():
             model.load_weights(run_dir / "best.weights.h5")
         # The final model: last epoch, or the best one if a callback restored it.
-        metrics.update(_evaluate(loops, x_val, y_val, "val"))
-        if config.test:
-            metrics.update(_evaluate(loops, *_test_tensors(), "test"))
-    return {"history": history, "metrics": metrics, "model": model}
+        sets = {"val": (x_val, y_val), **({"test": _test_tensors()} if config.test else {})}
+        for name, (x, y) in sets.items():
+            metrics.update(_evaluate(loops, x, y, name))
+            predictions[name] = predict(model, x)
+    return {"history": history, "metrics": metrics, "model": model, "predictions": predictions}
 
 
 def _evaluate(loops: CompiledLoops, x, y, prefix: str) -> dict:
     values = loops.evaluate(x, y)
     # The evaluated loss includes the L2 penalty; accuracy is what we compare.
     return {f"{prefix}_{k}": v for k, v in values.items()}
+
+
+def predict(model: keras.Model, x) -> np.ndarray:
+    """The class the final model predicts for each image (uint8): what every figure
+    of a model's errors, and every per-image comparison of two runs, is drawn from."""
+    scores = model.predict(pixels(x), batch_size=EVAL_BATCH, verbose=0)
+    return scores.argmax(axis=1).astype(np.uint8)

@@ -1,0 +1,89 @@
+"""Add stored predictions to records written before runs stored them.
+
+`python -m cifar_mlp.predictions` finds every stored run scored on the test
+set (`--all`: every run) whose record has no `predictions.npz`, trains it
+again in the training workers (the store keeps no weights), and adds the
+predictions only if the new run reproduces the record: the same history and
+metrics to the last digit, timings aside. A run that does not reproduce (on
+another CPU the last digits can differ) is listed and left as it is, unless
+`--replace` stores the new run in its place.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from cifar_mlp import data, paths, store, sweep
+
+# What a run measures of the machine, not of the model: allowed to differ.
+TIMING = {"seconds", "wall_seconds", "seconds_per_epoch", "runs_at_once"}
+
+
+def missing(root: Path | None = None, every: bool = False) -> list[store.Record]:
+    """Stored, finished runs without predictions (only those scored on test unless `every`)."""
+    return [r for r in store.read_all(root)
+            if not r.diverged and (every or r.config.test)
+            and not (store.record_dir(r.key, root) / store.PREDICTIONS).exists()]
+
+
+def differences(record: store.Record, history: dict, metrics: dict) -> list[str]:
+    """Where a retrained run differs from its record, timings aside."""
+    found = [f"{k}: stored {record.metrics.get(k)!r}, now {metrics.get(k)!r}"
+             for k in sorted(set(record.metrics) | set(metrics) - TIMING)
+             if k not in TIMING and record.metrics.get(k) != metrics.get(k)]
+    for column in record.history.columns.drop(["epoch", *TIMING], errors="ignore"):
+        stored, now = record.history[column].tolist(), history.get(column)
+        if now is None or len(now) != len(stored) or not np.array_equal(stored, now, equal_nan=True):
+            found.append(f"history column {column!r} differs")
+    return found
+
+
+def check_accuracy(record: store.Record, predictions: dict) -> None:
+    """The predictions must score what the record says (argmax ties aside: 1 image in 1,000)."""
+    truth = {"test": data.load_test(scaled=False)[1]}
+    for name, predicted in predictions.items():
+        if name in truth and abs(np.mean(predicted == truth[name])
+                                 - record.metrics[f"{name}_accuracy"]) >= 1e-3:
+            raise AssertionError(f"run {record.key}: its {name} predictions do not score its "
+                                 f"stored {name}_accuracy")
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--all", action="store_true", help="every run, not only those scored on test")
+    parser.add_argument("--replace", action="store_true",
+                        help="store a run that does not reproduce its record in place of the record")
+    parser.add_argument("--results", type=Path, default=None, help="the run store (default results/)")
+    args = parser.parse_args(argv)
+    root = args.results.resolve() if args.results else paths.RESULTS_DIR
+    todo = sorted(missing(root, args.all), key=lambda r: -sweep.estimated_seconds(r.config))
+    print(f"predictions: {len(todo)} stored runs have none; training them again", flush=True)
+    futures = {sweep._workers().submit(sweep._train, r.config, r.seed,
+                                       paths.RUNS_DIR / r.key): r for r in todo}
+    failed = []
+    for future, record in futures.items():
+        history, metrics, predictions = future.result()
+        diff = differences(record, history, metrics)
+        if not diff:
+            check_accuracy(record, predictions)
+            store.add_predictions(record, predictions, root)
+            print(f"{record.key} seed {record.seed}: reproduced to the last digit; predictions added",
+                  flush=True)
+        elif args.replace:
+            store.replace(record.config, record.seed, history, metrics, root, predictions)
+            print(f"{record.key} seed {record.seed}: REPLACED ({'; '.join(diff[:3])})", flush=True)
+        else:
+            failed.append(record.key)
+            print(f"{record.key} seed {record.seed}: NOT reproduced ({'; '.join(diff[:3])}); "
+                  "left as it is (--replace stores the new run)", flush=True)
+    if failed:
+        print(f"predictions: {len(failed)} runs did not reproduce: {', '.join(failed)}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
