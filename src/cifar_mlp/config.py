@@ -10,6 +10,8 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import math
+import numbers
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -96,10 +98,15 @@ class RunConfig:
     test: bool = False                         # evaluate on the test set at the end
 
     def __post_init__(self):
+        # Equal configs must give equal run keys: the key is JSON of the values, where
+        # 0 and 0.0 (or [128] and (128,)) differ. Papermill and YAML give lists and ints.
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
-            if isinstance(value, list):  # papermill and YAML give lists
-                object.__setattr__(self, f.name, tuple(value))
+            if isinstance(value, list):
+                value = tuple(value)
+            if f.name in _FLOAT_FIELDS:
+                value = _as_float(value)
+            object.__setattr__(self, f.name, value)
         _validate(self)
 
     @classmethod
@@ -124,6 +131,20 @@ class RunConfig:
     def per_layer(self, name: str) -> tuple:
         value = getattr(self, name)
         return value if isinstance(value, tuple) else (value,) * len(self.widths)
+
+
+_FLOAT_FIELDS = {name for name, hint in typing.get_type_hints(RunConfig).items()
+                 if "float" in str(hint)}
+
+
+def _as_float(value):
+    """Whole numbers as floats (alone or in a per-layer tuple); anything else as given,
+    so that validation still names a wrong type (True, "0.1") as the user wrote it."""
+    if isinstance(value, tuple):
+        return tuple(_as_float(v) for v in value)
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        return float(value)
+    return value
 
 
 def check_keys(values, allowed, what: str) -> None:
