@@ -7,31 +7,50 @@ PY := $(VENV)/bin/python
 KERNEL := cifar-mlp
 PROFILE ?= full
 ONLY ?=
+# Exact versions of every dependency (`make lock` writes it) and the extras setup installs.
+LOCK := requirements.lock
+EXTRAS := test,cluster
+# The lock is for the interpreter and machines the study runs on, not the one that writes it.
+LOCK_TARGET := --python-version 3.11.4 --python-platform x86_64-manylinux_2_28
 # The reports check-report loads: reports/ once rendered, else the smoke profile's.
 REPORT_DIR ?= $(if $(wildcard reports/index.html),reports,build/smoke/reports)
 
+comma := ,
+
 .DEFAULT_GOAL := help
-.PHONY: help setup data test report check-report sync tensorboard bench bench-report clean
+.PHONY: help setup lock data test test-fast report check-report sync tensorboard bench bench-report clean
 
 help: ## Show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
-	@echo "  Variables: PROFILE=full|smoke (report), ONLY=<notebook> (report), REPORT_DIR=<folder> (check-report)"
+	@echo "  Variables: PROFILE=full|smoke (report), ONLY=<notebook> (report), REPORT_DIR=<folder> (check-report), UPGRADE=1 (lock)"
 
-$(VENV)/.installed: pyproject.toml
+$(PY):
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[test]"
+
+$(VENV)/.installed: pyproject.toml $(LOCK) | $(PY)
+	$(PY) -m pip install --quiet -c $(LOCK) -e ".[$(EXTRAS)]"
 	# papermill and Jupyter find this kernel by name in the notebooks' metadata.
 	$(PY) -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python (cifar-mlp)"
 	touch $@
 
-setup: $(VENV)/.installed ## Create .venv, install the package with test extras, register the Jupyter kernel
+setup: $(VENV)/.installed ## Create .venv, install the package with its test and cluster extras at the locked versions, register the Jupyter kernel
+
+$(VENV)/bin/uv: | $(PY)
+	$(PY) -m pip install --quiet "uv>=0.9"
+
+lock: $(VENV)/bin/uv ## Resolve requirements.lock again from pyproject.toml, keeping its versions where allowed (UPGRADE=1: newest allowed)
+	$(VENV)/bin/uv pip compile pyproject.toml $(foreach e,$(subst $(comma), ,$(EXTRAS)),--extra $(e)) \
+		$(LOCK_TARGET) $(if $(UPGRADE),--upgrade) --custom-compile-command "make lock" --quiet -o $(LOCK)
 
 data: setup ## Fetch, verify and cache CIFAR-10 (data/cifar10.npz)
 	$(PY) -m cifar_mlp.data
 
 test: data ## Run the tests (unit tests, real-data checks, smoke notebooks)
 	$(PY) -m pytest
+
+test-fast: setup ## The unit tests on synthetic data, for the edit loop (no real data, notebooks or browser)
+	$(PY) -m pytest -m "not slow and not real and not browser"
 
 report: data ## Execute the notebooks and render reports/ (PROFILE=smoke for minutes, ONLY=01_baseline for one)
 	$(PY) -m cifar_mlp.report --profile $(PROFILE) $(if $(ONLY),--only $(ONLY))
@@ -41,8 +60,9 @@ check-report: setup ## Load the reports in headless Chromium: JS errors, images,
 		$(MAKE) --no-print-directory report PROFILE=smoke || echo "check-report: a section failed; checking the pages anyway"; fi
 	CIFAR_MLP_CHECK_REPORTS=$(REPORT_DIR) $(PY) -m pytest -m browser
 
+# torch is a local wheel here, so the lock leaves it out; the rest stays at the locked versions.
 $(VENV)/.bench-installed: $(VENV)/.installed pyproject.toml
-	$(PY) -m pip install --quiet -e ".[test,bench]"
+	$(PY) -m pip install --quiet -c $(LOCK) -e ".[$(EXTRAS),bench]"
 	touch $@
 
 bench: data $(VENV)/.bench-installed ## Time our training path against plain Keras, PyTorch and the FLOP floor (benchmarks/results/bench.md)
