@@ -1,0 +1,44 @@
+"""02 · Depth, width and activation of the MLP, one at a time from 3×128 ReLU."""
+
+from dataclasses import dataclass
+
+from cifar_mlp.config import ACTIVATIONS
+from cifar_mlp.study import Experiment, Study, each, knob, one_of, whole
+
+
+@dataclass(frozen=True, kw_only=True)
+class Architecture(Study):
+    SECTION = "02_architecture_activations"
+    PROFILES = {
+        "full": dict(seeds=(0, 1, 2), epochs=12, depths=(1, 2, 3, 4, 5),
+                     widths=(64, 128, 256, 512, 1024, 2048), wide_from=1024, wide_epochs=5,
+                     grid_depths=(1, 2, 3, 4), grid_widths=(64, 128, 256),
+                     activations=("relu", "gelu", "tanh")),
+        "smoke": dict(depths=(1, 3), widths=(64, 128, 256), wide_from=256, wide_epochs=2,
+                      grid_depths=(1, 3), grid_widths=(64, 128), activations=("relu", "gelu", "tanh")),
+    }
+
+    depths: tuple[int, ...] = knob(each(whole(1, 20)), "hidden layers compared at width 128")
+    widths: tuple[int, ...] = knob(each(whole(1, 16384)), "units per layer compared at depth 3")
+    wide_from: int = knob(whole(1), "widths from here on get one seed and wide_epochs")
+    wide_epochs: int = knob(whole(1, 1000), "epochs of the wide nets")
+    grid_depths: tuple[int, ...] = knob(each(whole(1, 20)), "depth × width grid rows (one seed)")
+    grid_widths: tuple[int, ...] = knob(each(whole(1, 16384)), "depth × width grid columns")
+    activations: tuple[str, ...] = knob(each(one_of(ACTIVATIONS)), "activations at 3×128")
+
+    def experiments(self) -> dict[str, Experiment]:
+        narrow = [w for w in self.widths if w < self.wide_from]
+        wide = [w for w in self.widths if w >= self.wide_from]
+        found = {
+            "depth": Experiment({f"depth {d}": self.base(widths=[128] * d) for d in self.depths},
+                                self.seeds),
+            "width": Experiment({f"width {w}": self.base(widths=[w] * 3) for w in narrow}, self.seeds),
+            # Wide nets cost up to 34× the 3×128: one seed, fewer epochs, shown apart.
+            "wide": Experiment({f"width {w}": self.base(widths=[w] * 3, epochs=self.wide_epochs)
+                                for w in wide}, self.seeds[:1]),
+            "grid": Experiment({f"{d}×{w}": self.base(widths=[w] * d)
+                                for d in self.grid_depths for w in self.grid_widths}, self.seeds[:1]),
+            "activation": Experiment({a: self.base(activation=a) for a in self.activations},
+                                     self.seeds, reference="relu" if "relu" in self.activations else None),
+        }
+        return {name: e for name, e in found.items() if e.variants}
