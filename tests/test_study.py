@@ -1,0 +1,83 @@
+"""Section declarations: every parameter checked where it is declared, and the committed
+full profile declares only runs that are stored (so a render never needs to train)."""
+
+import os
+
+import pytest
+
+from cifar_mlp import paths, store
+from cifar_mlp.config import ConfigError
+from cifar_mlp.sections import SECTIONS, Architecture, Beyond, Optimizers, Regularization
+
+NOTEBOOK = {"profile": "smoke", "seeds": None, "epochs": None, "train_size": None,
+            "val_size": None, "results_dir": None}
+
+
+@pytest.mark.parametrize("section", SECTIONS.values(), ids=list(SECTIONS))
+@pytest.mark.parametrize("profile", ["smoke", "full"])
+def test_every_section_declares_every_knob_in_every_profile(section, profile):
+    study = section.at(profile)
+    assert study.SECTION in SECTIONS and study.profile == profile
+    for f in study.knobs():
+        assert getattr(study, f.name) is not None or f.name == "train_size", f.name
+
+
+@pytest.mark.parametrize("section, given, named", [
+    (Architecture, {"seeds": [0, 0]}, "seeds=[0, 0] is not allowed: each seed once"),
+    (Architecture, {"depths": [0, 3]}, "depths[0]=0 is not allowed: it must be >= 1"),
+    (Architecture, {"depths": []}, "depths=[] is not allowed: a non-empty list"),
+    (Architecture, {"widths": [64, 64]}, "widths=[64, 64] is not allowed: a list without repeated"),
+    (Architecture, {"activations": ["relu", "relux"]}, "activations[1]='relux' is not allowed"),
+    (Architecture, {"epochs": "ten"}, "epochs='ten' is not allowed: it must be an integer"),
+    (Beyond, {"budget_minutes": -3}, "budget_minutes=-3 is not allowed: it must be > 0"),
+    (Beyond, {"cnn_seeds": [1.5]}, "cnn_seeds[0]=1.5 is not allowed: it must be an integer"),
+    (Regularization, {"l2s": [0.0, -1e-4]}, "l2s[1]=-0.0001 is not allowed: it must be >= 0"),
+    (Regularization, {"batch_sizes": [0]}, "batch_sizes[0]=0 is not allowed: it must be >= 1"),
+    (Regularization, {"dropout_positions": ["output"]}, "dropout_positions[0]='output' is not allowed"),
+    (Optimizers, {"optimizers": ["lion"]}, "optimizers[0]='lion' is not allowed: one of adam"),
+    (Optimizers, {"adam_betas": [[0.9]]}, "adam_betas[0]=[0.9] is not allowed: a [beta_1, beta_2] pair"),
+    (Optimizers, {"learnig_rate": 0.1}, "unknown notebook parameter of 04_optimizers 'learnig_rate'"),
+    (Architecture, {"profile": "quick"}, "profile='quick' is not allowed: one of smoke, full"),
+])
+def test_a_bad_parameter_is_refused_naming_it(section, given, named):
+    with pytest.raises(ConfigError) as error:
+        section.from_notebook({**NOTEBOOK, **given})
+    assert named in str(error.value)
+
+
+def test_parameters_override_the_profile_and_ignore_ipython_names():
+    study = Architecture.from_notebook({**NOTEBOOK, "depths": [2, 4], "In": [], "_x": 1})
+    assert study.depths == (2, 4) and study.widths == Architecture.at("smoke").widths
+    assert study.experiments()["depth"].variants["depth 4"].widths == (128,) * 4
+
+
+def test_a_study_is_bound_to_its_profile_folders(tmp_path):
+    assert Architecture.at("full").store == paths.profile_dirs("full")["results"]
+    assert Architecture.at("smoke").store == paths.profile_dirs("smoke")["results"]
+    assert Architecture.at("full", results_dir=str(tmp_path)).store == tmp_path
+    assert "/" not in repr(Architecture.at("full")), "a study shows its knobs, not a machine's paths"
+
+
+def test_one_grid_feeds_every_reader():
+    """06 and 07 read 02-05's declarations: the same configs, never restated."""
+    full = Regularization.at("full")
+    again = Regularization.at("full").experiments()["l2"].variants
+    assert again == full.experiments()["l2"].variants
+    assert len(again) == len(full.l2s)
+
+
+@pytest.mark.parametrize("name", [n for n in SECTIONS if n not in ("04_optimizers", "06_recipe")])
+def test_the_committed_full_profile_declares_only_stored_runs(name):
+    """What `make report` renders from a fresh clone: nothing of it needs training."""
+    study = SECTIONS[name].at("full")
+    missing = [f"{exp} / {variant} seed {seed}"
+               for exp, e in study.experiments().items() for variant, config in e.variants.items()
+               for seed in e.seeds if store.load(config, seed, paths.RESULTS_DIR) is None]
+    assert not missing, f"{name} declares runs that are not under results/: {missing[:5]}"
+
+
+def test_the_optimizer_stages_are_stored_and_chosen_again(monkeypatch):
+    monkeypatch.setenv("CIFAR_MLP_NO_TRAIN", "1")  # a missing stage run fails here, by name
+    stages = Optimizers.at("full").stages()
+    assert set(stages.tuned) == set(Optimizers.at("full").optimizers)
+    assert len(stages.final) == 2 * len(stages.tuned) * 3
