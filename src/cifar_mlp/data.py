@@ -298,7 +298,9 @@ def load_test(scaled: bool = True) -> tuple[np.ndarray, np.ndarray]:
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description="Fetch, verify and cache CIFAR-10.")
+    parser = argparse.ArgumentParser(prog="python -m cifar_mlp.data",
+                                     description="Fetch, verify and cache CIFAR-10.",
+                                     epilog="--debug (or CIFAR_MLP_DEBUG=1) shows the traceback of an error.")
     parser.add_argument("--source", help="cifar-10-batches-py/ directory or cifar-10-python.tar.gz")
     args = parser.parse_args(argv)
     start = time.perf_counter()
@@ -306,10 +308,13 @@ def main(argv=None) -> None:
     arrays = load_cifar10(args.source)
     print(f"CIFAR-10 at {paths.CACHE_FILE} ({'cache' if cached else 'fetched and cached'}, "
           f"{time.perf_counter() - start:.1f} s)")
+    if cached and args.source:
+        print(f"  --source {args.source} not read: the cache is used when it exists")
     for name in CHECKSUMS:
         print(f"  {name:8s} {str(arrays[name].shape):18s} sha256 OK")
     print("All checksums matched.")
 
 
 if __name__ == "__main__":
-    main()
+    from cifar_mlp import cli
+    cli.run(main)

@@ -15,6 +15,8 @@ from pathlib import Path
 
 from cifar_mlp import paths, store
 
+EVENTS = "events.out.tfevents."  # how TensorBoard names the files it writes
+
 # Final numbers of a record, shown as the HParams table's metric columns.
 METRICS = ("best_val_accuracy", "val_accuracy", "test_accuracy", "train_accuracy",
            "seconds_per_epoch", "wall_seconds", "epochs_run", "params")
@@ -30,19 +32,34 @@ def hparam_values(record: store.Record, keys) -> dict:
     return {**shown, "seed": record.seed}
 
 
+def check_is_view(logdir: Path) -> None:
+    """Refuse to replace a folder that holds anything but TensorBoard event files:
+    `--logdir results` must not delete the run store."""
+    other = next((f for f in logdir.rglob("*") if f.is_file() and not f.name.startswith(EVENTS)), None)
+    if other is not None:
+        raise FileExistsError(f"{logdir} is not an HParams view (it holds {other.relative_to(logdir)}), "
+                              "so it is not replaced: give a new folder or runs/hparams/ as --logdir")
+
+
 def export(root: Path | None = None, logdir: Path | None = None) -> int:
     """Write one HParams session per stored run under `logdir`; returns how many.
 
     The columns are the config keys some run changed from its default; keys no
     run touches would only repeat the default in every row.
     """
-    from cifar_mlp.backend import tf  # TensorFlow loads only when it is needed
-    from tensorboard.plugins.hparams import api as hp
-
+    root = root or paths.RESULTS_DIR
+    if not root.is_dir():
+        raise FileNotFoundError(f"no run store at {root}: give the folder of run records "
+                                "(results/, or --results PATH)")
     records = store.read_all(root)
     logdir = logdir or paths.RUNS_DIR / "hparams"
     if logdir.exists():
+        check_is_view(logdir)
         shutil.rmtree(logdir)  # rewritten from the store each time: never a stale session
+    # TensorFlow loads only now: a bad argument or record fails in a second, not ten.
+    from cifar_mlp.backend import tf
+    from tensorboard.plugins.hparams import api as hp
+
     keys = sorted({k for r in records for k in r.config.changed()})
     with tf.summary.create_file_writer(str(logdir)).as_default():
         hp.hparams_config(hparams=[hp.HParam(k) for k in [*keys, "seed"]],
@@ -61,7 +78,8 @@ def export(root: Path | None = None, logdir: Path | None = None) -> int:
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m cifar_mlp.hparams", description=__doc__.splitlines()[0],
+                                     epilog="--debug (or CIFAR_MLP_DEBUG=1) shows the traceback of an error.")
     parser.add_argument("--results", type=Path, default=None, help="run store (default results/)")
     parser.add_argument("--logdir", type=Path, default=None, help="default runs/hparams/")
     args = parser.parse_args(argv)
@@ -70,4 +88,5 @@ def main(argv=None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    from cifar_mlp import cli
+    cli.run(main)
