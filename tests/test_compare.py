@@ -343,3 +343,21 @@ def test_bad_image_inputs_are_refused():
         compare.wilson(1.2, 5000)
     with pytest.raises(ValueError, match="positive whole number of images"):
         compare.standard_error(0.5, 0)
+
+
+def test_choose_keeps_the_reference_unless_the_best_beats_it():
+    seeds = range(5)
+    clear = pd.DataFrame([dict(variant=v, seed=s, acc=base + 0.001 * s)
+                          for v, base in (("ref", 0.50), ("big", 0.53)) for s in seeds])
+    picked = compare.choose(clear, "ref", metric="acc")
+    assert picked.variant == "big" and picked.comparison.verdict == compare.BETTER
+    assert "is chosen" in picked.sentence and "chosen" in picked.verdict_line
+    noisy = pd.DataFrame([dict(variant=v, seed=s, acc=0.5 + d)
+                          for v, ds in (("ref", (0.0, 0.02, 0.0)), ("big", (0.01, 0.0, 0.02)))
+                          for s, d in enumerate(ds)])
+    kept = compare.choose(noisy, "ref", metric="acc")
+    assert kept.best == "big" and kept.variant == "ref"
+    assert kept.comparison.verdict == compare.NO_DIFFERENCE and "*ref* stays" in kept.sentence
+    assert compare.choose(clear, "big", metric="acc").comparison is None
+    with pytest.raises(ValueError, match="unknown variant 'ref'"):
+        compare.choose(clear.replace("ref", "other"), "ref", metric="acc")

@@ -261,6 +261,47 @@ def best(runs: pd.DataFrame, *, metric: str, higher_is_better: bool = True) -> B
     return Best(top, against(runs, top, metric=metric, higher_is_better=higher_is_better))
 
 
+@dataclass(frozen=True)
+class Choice:
+    """What a section chooses for the recipe: the best variant if it beats the reference."""
+
+    variant: str                      # the choice: the best, or the reference it did not beat
+    best: str                         # the best by mean
+    reference: str
+    comparison: Comparison | None     # best − reference (None when the reference is the best)
+
+    @property
+    def sentence(self) -> str:
+        if self.comparison is None:
+            return f"the reference *{self.reference}* has the best mean, so it stays"
+        kept = (f"*{self.best}* is chosen" if self.variant == self.best
+                else f"*{self.reference}* stays")
+        return f"{sentence(self.comparison).rstrip('.')}; {kept}"
+
+    @property
+    def verdict_line(self) -> str:
+        """Short, for a headline: 'width 512, +1.1 points (95 % CI −0.9 to +3.1), 3 seeds: no
+        detectable difference from width 128, so width 128 stays'."""
+        if self.comparison is None:
+            return f"{self.reference} (best mean)"
+        tail = "chosen" if self.variant == self.best else f"so {self.reference} stays"
+        return f"{self.best} {difference(self.comparison)} against {self.reference}, {tail}"
+
+
+def choose(runs: pd.DataFrame, reference: str, *, metric: str,
+           higher_is_better: bool = True) -> Choice:
+    """The best variant by mean if it is *better* than `reference` by the rule, else `reference`.
+
+    A choice that is inside the noise does not enter the recipe: the reference's
+    setting stays, and the page says why.
+    """
+    top = best(runs, metric=metric, higher_is_better=higher_is_better).variant
+    if top == reference:
+        return Choice(reference, top, reference, None)
+    c = paired(runs, top, reference, metric=metric, higher_is_better=higher_is_better)
+    return Choice(top if c.verdict == BETTER else reference, top, reference, c)
+
+
 # --- Words ----------------------------------------------------------------------------------
 
 def _signed(value: float, digits: int) -> str:
