@@ -323,7 +323,8 @@ def test_a_folder_without_metrics_is_not_a_record_and_is_replaced(store_root, mo
     """E.g. a record folder whose metrics.json was lost: the run trains and is stored."""
     def fake_train(config, seed, run_dir=None, progress_every=0):
         history = {"loss": [1.0], "accuracy": [0.5], "val_loss": [1.1], "val_accuracy": [0.4]}
-        return {"history": history, "metrics": {"status": "ok", "val_accuracy": 0.4}}
+        return {"history": history, "metrics": {"status": "ok", "val_accuracy": 0.4},
+                "predictions": {}}
     monkeypatch.setattr(training, "train", fake_train)
     config = RunConfig(epochs=1)
     folder = store.record_dir(store.run_key(config, 0))

@@ -7,27 +7,35 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
-from cifar_mlp import store, sweep
+from cifar_mlp import executors, runner, store, sweep
 from cifar_mlp.config import RunConfig
 
 # Estimated cost grows with width, so the scheduler should start 1024 first, then 512, then 128.
 CONFIGS = {f"w{w}": RunConfig(widths=(w,), epochs=2) for w in (128, 1024, 512)}
 
 
-class FakeWorkers:
+class FakeWorkers(executors.Executor):
     """Threads in place of the training processes: each 'run' takes a moment, and
     the fake records which runs started, in what order, and how many ran at once."""
 
-    def __init__(self, monkeypatch, workers=2, seconds=0.2):
+    name = "fake"
+
+    def __init__(self, workers=2, seconds=0.2):
         self.started, self.most_at_once, self.seconds = [], 0, seconds
         self._now, self._lock = 0, threading.Lock()
-        self.pool = ThreadPoolExecutor(workers)
-        monkeypatch.delenv("CIFAR_MLP_TRAIN_IN_PROCESS")
-        monkeypatch.setattr(sweep, "WORKERS", workers)
-        monkeypatch.setattr(sweep, "_workers", lambda: self.pool)
-        monkeypatch.setattr(sweep, "_train", self.train)
+        self.workers, self.pool = workers, ThreadPoolExecutor(workers)
 
-    def train(self, config, seed, run_dir, progress_every=0, runs_at_once=1):
+    def slots(self):
+        return self.workers
+
+    def submit(self, fn, config, seed, run_dir, progress_every=0, runs_at_once=1):
+        assert fn is runner.train_task
+        return self.pool.submit(self.train, config, seed, runs_at_once)
+
+    def shutdown(self, wait=True, *, cancel_futures=False):
+        self.pool.shutdown(wait=wait, cancel_futures=cancel_futures)
+
+    def train(self, config, seed, runs_at_once):
         with self._lock:
             self.started.append(store.run_key(config, seed))
             self._now += 1
@@ -35,7 +43,7 @@ class FakeWorkers:
         time.sleep(self.seconds)
         with self._lock:
             self._now -= 1
-        return fake_record(config.widths[0] / 10000, runs_at_once)
+        return (*fake_record(config.widths[0] / 10000, runs_at_once), {})
 
 
 def fake_record(acc, runs_at_once=1):
@@ -45,8 +53,8 @@ def fake_record(acc, runs_at_once=1):
 
 
 def test_sweep_trains_longest_first_two_at_a_time_rows_in_order(store_root, monkeypatch, capsys):
-    fake = FakeWorkers(monkeypatch)
-    df = sweep.sweep(CONFIGS, seeds=[0, 1])
+    fake = FakeWorkers()
+    df = sweep.sweep(CONFIGS, seeds=[0, 1], executor=fake)
 
     key = {(n, s): store.run_key(c, s) for n, c in CONFIGS.items() for s in (0, 1)}
     assert set(fake.started[:2]) == {key["w1024", 0], key["w1024", 1]}  # the longest runs first
@@ -57,15 +65,17 @@ def test_sweep_trains_longest_first_two_at_a_time_rows_in_order(store_root, monk
     assert list(zip(df["variant"], df["seed"])) == list(key)
     assert list(df["key"]) == list(key.values())
     assert (df["runs_at_once"] == 2).all() and (df["val_accuracy"] == df["width"] / 10000).all()
+    assert (df["executor"] == "fake").all()  # each record says where it trained
     out = capsys.readouterr().out
-    assert "sweep: 6 runs, 0 already stored, 6 to train" in out and "[6/6] " in out
+    assert "sweep: 6 runs, 0 already stored, 6 to train on fake workers, 2 at a time" in out
+    assert "[6/6] " in out
     # Everything is stored now: a second sweep trains nothing.
-    again = sweep.sweep(CONFIGS, seeds=[0, 1])
+    again = sweep.sweep(CONFIGS, seeds=[0, 1], executor=fake)
     assert len(fake.started) == 6 and again.equals(df)
 
 
 def test_a_run_another_process_holds_is_not_waited_on_nor_trained_again(store_root, monkeypatch):
-    fake = FakeWorkers(monkeypatch, seconds=0.1)
+    fake = FakeWorkers(seconds=0.1)
     held_config = CONFIGS["w1024"]
     held = threading.Event()
 
@@ -80,7 +90,7 @@ def test_a_run_another_process_holds_is_not_waited_on_nor_trained_again(store_ro
     other = threading.Thread(target=other_process)
     other.start()
     held.wait()
-    df = sweep.sweep(CONFIGS, seeds=[0])
+    df = sweep.sweep(CONFIGS, seeds=[0], executor=fake)
     other.join()
     assert store.run_key(held_config, 0) not in fake.started  # read from the store, not retrained
     assert len(fake.started) == 2
@@ -102,10 +112,10 @@ def test_try_lock_never_waits_for_a_run_someone_holds(store_root):
 def test_bad_worker_count_is_refused_with_what_is_allowed(monkeypatch):
     monkeypatch.setenv("CIFAR_MLP_WORKERS", "two")
     with pytest.raises(sweep.ConfigError, match="CIFAR_MLP_WORKERS='two' is not allowed: a whole number"):
-        sweep._workers_from_env()
+        executors.current()
     monkeypatch.setenv("CIFAR_MLP_WORKERS", "0")
     with pytest.raises(sweep.ConfigError, match="a whole number >= 1"):
-        sweep._workers_from_env()
+        executors.workers()
 
 
 @pytest.mark.real

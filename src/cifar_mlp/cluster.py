@@ -1,0 +1,157 @@
+"""Sweeps on a Dask cluster: the `dask` executor (the optional extra `cluster`).
+
+CIFAR_MLP_EXECUTOR=dask trains each run as one Dask task. With
+CIFAR_MLP_SCHEDULER=tcp://host:8786 the sweep joins that cluster; without it
+a LocalCluster starts on 127.0.0.1 only, with no dashboard: CIFAR_MLP_WORKERS
+worker processes under their nannies.
+
+- One thread per worker: a run sets process-wide seeds
+  (`keras.utils.set_random_seed`), so two runs in one process would draw from
+  each other's generators, and one run's TensorFlow already uses every core
+  the process may use. Start workers elsewhere the same way:
+  `dask worker tcp://host:8786 --nthreads 1 --nworkers K`.
+- A task returns (history, metrics, predictions); this process alone writes
+  the store, so workers need no shared folder. A task whose worker dies is
+  run again by the scheduler on another worker (runs are deterministic and
+  idempotent), up to `distributed.scheduler.allowed-failures` times.
+- A worker that has trained RUNS_PER_WORKER runs closes once it holds no
+  task (its results fetched) and its nanny starts a fresh one: TensorFlow
+  never frees the programs XLA compiles.
+- Ctrl-C cancels the sweep's tasks and restarts the workers running them
+  (our own cluster is closed).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import dask
+from distributed import Client, KilledWorker, LocalCluster, WorkerPlugin, get_worker
+from distributed.comm import get_address_host
+
+from cifar_mlp.config import ConfigError
+from cifar_mlp.executors import RUNS_PER_WORKER, Executor
+
+# The nanny sets these before it starts a worker (OMP_NUM_THREADS=1 and the
+# like) and leaves them in the process that runs it, here the notebook's:
+# our workers get this process's environment, as the local pool's do.
+NO_THREAD_LIMITS = {"distributed.nanny.pre-spawn-environ": {}}
+CONNECT_SECONDS = 10
+
+
+class DaskExecutor(Executor):
+    """Runs as tasks on a Dask cluster; see the module's docstring.
+
+    `setup`, if given, is called once in every worker, the ones that replace
+    recycled workers included (a module-level function the workers can import).
+    """
+
+    name = "dask"
+    lost_worker = (KilledWorker,)
+    lost_worker_hint = (" The scheduler ran it on fresh workers until "
+                        "distributed.scheduler.allowed-failures was reached.")
+
+    def __init__(self, scheduler: str | None = None, workers: int = 2,
+                 runs_per_worker: int = RUNS_PER_WORKER, setup=None):
+        self.cluster = None
+        if scheduler is None:
+            with dask.config.set(NO_THREAD_LIMITS):
+                self.cluster = LocalCluster(host="127.0.0.1", dashboard_address=None,
+                                            n_workers=workers, threads_per_worker=1,
+                                            processes=True)
+        self.client = _connect(scheduler or self.cluster)
+        # Only our own cluster's workers are sure to share this process's folders.
+        self.local_files = scheduler is None
+        self.runs_per_worker = runs_per_worker
+        if setup is not None:
+            self.client.register_plugin(Setup(setup), name="cifar-mlp-setup")
+        self._executor = self.client.get_executor(pure=False)
+        self._keys = {}  # our futures still running -> their task keys
+
+    def slots(self) -> int:
+        return max(1, sum(self.client.nthreads().values()))  # 1: queue until a worker comes
+
+    def per_machine(self) -> int:
+        hosts = {}
+        for address, threads in self.client.nthreads().items():
+            host = get_address_host(address)
+            hosts[host] = hosts.get(host, 0) + threads
+        return max(hosts.values(), default=1)
+
+    def submit(self, fn, /, *args, **kwargs):
+        key = f"cifar-mlp-{getattr(fn, '__name__', 'task')}-{uuid.uuid4().hex}"
+        future = self._executor.submit(counted, self.runs_per_worker, fn, *args, key=key, **kwargs)
+        self._keys[future] = key
+        future.add_done_callback(lambda f: self._keys.pop(f, None))
+        return future
+
+    def shutdown(self, wait=True, *, cancel_futures=False) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        self._executor.shutdown(wait=wait and not cancel_futures)
+        self.client.close()
+        if self.cluster is not None:
+            self.cluster.close()
+
+    def stop(self) -> None:
+        if self.closed:
+            return
+        ours = set(self._keys.values())
+        # A cancelled task that has started runs on to its end: restart its worker.
+        busy = [w for w, keys in self.client.processing().items() if ours & set(keys)]
+        for future in list(self._keys):
+            future.cancel()
+        if self.cluster is None and busy:
+            self.client.restart_workers(busy, raise_for_error=False)
+        self.shutdown(wait=False, cancel_futures=True)  # our own cluster: its workers end
+
+
+def _connect(address) -> Client:
+    try:
+        return Client(address, timeout=CONNECT_SECONDS)
+    except OSError as error:
+        raise ConfigError(
+            f"no Dask scheduler answered at CIFAR_MLP_SCHEDULER={address!r} within "
+            f"{CONNECT_SECONDS} s ({error}). Start one with `dask scheduler` and workers with "
+            "`dask worker <address> --nthreads 1`, or unset CIFAR_MLP_SCHEDULER for a local "
+            "cluster.") from None
+
+
+class Setup(WorkerPlugin):
+    """Call a function once in every worker as it starts."""
+
+    idempotent = True
+
+    def __init__(self, function):
+        self.function = function
+
+    def setup(self, worker) -> None:
+        self.function()
+
+
+# ---------------------------------------------------------------- recycling, in the worker
+
+_runs_here = 0
+_recycling = False
+
+
+def counted(runs_per_worker: int, fn, *args, **kwargs):
+    """Run `fn` in a worker; after `runs_per_worker` runs the worker is recycled."""
+    global _runs_here, _recycling
+    result = fn(*args, **kwargs)
+    _runs_here += 1
+    if _runs_here >= runs_per_worker and not _recycling:
+        _recycling = True
+        worker = get_worker()
+        worker.loop.add_callback(_recycle_when_idle, worker, _runs_here)
+    return result
+
+
+async def _recycle_when_idle(worker, runs: int) -> None:
+    # Closing while a result waits to be fetched would lose it (and the run would
+    # train again): wait until the worker holds no task at all.
+    while worker.state.tasks:
+        await asyncio.sleep(0.1)
+    await worker.close_gracefully(restart=True, reason=f"cifar-mlp: recycled after {runs} runs")

@@ -1,0 +1,250 @@
+"""Where runs train: executors with the `concurrent.futures` interface.
+
+Runs train in worker processes, never in the notebook's own, chosen by
+configuration read when a sweep needs one (`current()`):
+
+| CIFAR_MLP_EXECUTOR | where runs train |
+|---|---|
+| `local` (default) | spawned processes on this machine, CIFAR_MLP_WORKERS at a time |
+| `dask` | a Dask cluster: CIFAR_MLP_SCHEDULER=tcp://host:8786 joins one, without it a LocalCluster on 127.0.0.1 starts (`cifar_mlp.cluster`) |
+| `in-process` | the calling process, one run at a time (the tests' synthetic data lives there); also CIFAR_MLP_TRAIN_IN_PROCESS=1 |
+
+Memory: TensorFlow keeps every XLA program it compiles for the life of the
+process (its compilation cache has no eviction), ~35 MB per run here, so a
+notebook that trained 50 runs in its own process grew by ~2 GB. A worker is
+therefore replaced after RUNS_PER_WORKER runs, for ~5 s (TensorFlow import,
+data load).
+Speed: on the study's 2-core CPU one run of the 3×128 MLP cannot keep both
+cores busy (small products, and a first epoch of single-threaded tracing and
+compiling), so two runs at once get through more epochs per second; for wide
+nets it is a wash (benchmarks/README.md). Each worker keeps TensorFlow's
+threads for all cores, so a run left alone at the end of a sweep still gets
+every core.
+Orphans: a worker whose parent dies (a killed kernel or script) stops within
+a second or two, so no run goes on training for no one (`die_with_parent`).
+"""
+
+from __future__ import annotations
+
+import atexit
+import concurrent.futures as cf
+import ctypes
+import multiprocessing
+import os
+import signal
+import sys
+import threading
+import time
+from concurrent.futures.process import BrokenProcessPool
+
+from cifar_mlp.config import ConfigError
+
+RUNS_PER_WORKER = 12
+DEFAULT_WORKERS = 2  # measured best on the study's 2 cores (above)
+
+
+class Executor(cf.Executor):
+    """A `concurrent.futures.Executor` that says how it trains, for the runner.
+
+    `name` goes into each run's metrics; `slots()` is how many runs train at
+    once, `per_machine()` how many of them share one machine's CPU (what a
+    run's seconds per epoch mean); `local_files` whether workers see this
+    process's folders (else a run's TensorBoard logs go to the worker's own
+    runs/); `lost_worker` the errors that mean a worker died, and
+    `worker_lost()` what follows one. `stop()` ends everything at once, busy
+    workers included (Ctrl-C).
+    """
+
+    name = "executor"
+    local_files = True
+    lost_worker: tuple[type[BaseException], ...] = ()
+    lost_worker_hint = ""  # what to try, after "a worker died ... Killed or out of memory?"
+    closed = False
+
+    def slots(self) -> int:
+        return 1
+
+    def per_machine(self) -> int:
+        return self.slots()
+
+    def stop(self) -> None:
+        self.shutdown(wait=False, cancel_futures=True)
+
+    def worker_lost(self) -> None:
+        """A run's worker died: by default the others go on."""
+
+
+class InProcess(Executor):
+    """Runs each call at once in the calling thread: one run at a time, here."""
+
+    name = "in-process"
+
+    def submit(self, fn, /, *args, **kwargs) -> cf.Future:
+        future = cf.Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except Exception as error:  # as a pool would: the caller sees it at .result()
+            future.set_exception(error)
+        return future
+
+    def shutdown(self, wait=True, *, cancel_futures=False) -> None:
+        self.closed = True
+
+
+class LocalPool(Executor):
+    """Spawned worker processes on this machine, replaced every `runs_per_worker` runs.
+
+    `setup`, if given, is called once in each new worker (a module-level
+    function, so the worker can import it).
+    """
+
+    name = "local"
+    lost_worker = (BrokenProcessPool,)
+    lost_worker_hint = (" In a script, start sweeps under `if __name__ == \"__main__\":` (the "
+                        "workers import the script), or set CIFAR_MLP_TRAIN_IN_PROCESS=1 to train "
+                        "in the calling process.")
+
+    def __init__(self, workers: int = DEFAULT_WORKERS, runs_per_worker: int = RUNS_PER_WORKER,
+                 setup=None):
+        # spawn: a fresh interpreter, never a fork of a process that has TensorFlow's threads.
+        context = multiprocessing.get_context("spawn")
+        self.workers = workers
+        self._pids = context.SimpleQueue()  # each worker puts its pid here as it starts
+        self._seen: set[int] = set()
+        self._pool = cf.ProcessPoolExecutor(
+            workers, mp_context=context, initializer=_start_worker,
+            initargs=(os.getpid(), self._pids, setup), max_tasks_per_child=runs_per_worker)
+        # The pool starts workers in the thread that submits. The parent-death signal
+        # comes when that *thread* ends, so every submit goes through this one thread,
+        # which lives as long as the pool (a sweep run from a short-lived thread
+        # would otherwise take its workers with it).
+        self._spawner = cf.ThreadPoolExecutor(1, thread_name_prefix="cifar-mlp-spawner")
+
+    def slots(self) -> int:
+        return self.workers
+
+    def submit(self, fn, /, *args, **kwargs) -> cf.Future:
+        return self._spawner.submit(self._pool.submit, fn, *args, **kwargs).result()
+
+    def shutdown(self, wait=True, *, cancel_futures=False) -> None:
+        self.closed = True
+        self._pool.shutdown(wait=wait, cancel_futures=cancel_futures)
+        self._spawner.shutdown(wait=wait)
+
+    def stop(self) -> None:
+        # Workers ignore Ctrl-C (so a stopped kernel does not print their tracebacks)
+        # and a pool cannot cancel a call that has started: kill our busy workers.
+        for process in self.processes():
+            process.kill()
+        self.shutdown(wait=True, cancel_futures=True)
+
+    def worker_lost(self) -> None:
+        self.stop()  # one dead worker breaks the whole pool: the next run starts new workers
+
+    def processes(self) -> list[multiprocessing.Process]:
+        """This pool's live worker processes (pids the workers reported, still our children)."""
+        pids = set()
+        while not self._pids.empty():
+            pids.add(self._pids.get())
+        self._seen |= pids
+        return [p for p in multiprocessing.active_children() if p.pid in self._seen]
+
+
+def _start_worker(parent_pid: int, pids, setup) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    die_with_parent(parent_pid)
+    pids.put(os.getpid())
+    if setup is not None:
+        setup()
+
+
+PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+
+
+def die_with_parent(parent_pid: int, every: float = 1.0) -> None:
+    """End this process when `parent_pid` ends, however it ends (SIGKILL included).
+
+    Linux sends the parent-death signal at once; the watch on the parent's pid
+    is the fallback elsewhere, and covers a parent that died before the
+    signal was armed.
+    """
+    if sys.platform.startswith("linux"):  # a failure here leaves the watch to do it
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent_pid:  # the parent is already gone: we were adopted
+        os._exit(1)
+    threading.Thread(target=_watch_parent, args=(parent_pid, every), daemon=True,
+                     name="cifar-mlp-parent-watch").start()
+
+
+def _watch_parent(parent_pid: int, every: float) -> None:
+    while os.getppid() == parent_pid:
+        time.sleep(every)
+    os._exit(1)  # nothing to save: only the parent writes the store
+
+
+# ---------------------------------------------------------------- choosing by configuration
+
+def workers() -> int:
+    """$CIFAR_MLP_WORKERS: how many runs train at once on this machine."""
+    value = os.environ.get("CIFAR_MLP_WORKERS", str(DEFAULT_WORKERS))
+    if not value.isdigit() or int(value) < 1:
+        raise ConfigError(f"CIFAR_MLP_WORKERS={value!r} is not allowed: a whole number >= 1 "
+                          "(how many runs train at once).")
+    return int(value)
+
+
+def _local(settings: dict) -> Executor:
+    return LocalPool(settings["workers"])
+
+
+def _dask(settings: dict) -> Executor:
+    from cifar_mlp import cluster  # Dask is an optional extra: imported only when chosen
+
+    return cluster.DaskExecutor(settings["scheduler"], settings["workers"])
+
+
+BUILDERS = {"local": _local, "dask": _dask, "in-process": lambda settings: InProcess()}
+
+
+def settings() -> dict:
+    """The executor the environment asks for, checked: name, workers, scheduler."""
+    name = os.environ.get("CIFAR_MLP_EXECUTOR", "")
+    if os.environ.get("CIFAR_MLP_TRAIN_IN_PROCESS") == "1":
+        if name not in ("", "in-process"):
+            raise ConfigError(f"CIFAR_MLP_TRAIN_IN_PROCESS=1 and CIFAR_MLP_EXECUTOR={name!r} "
+                              "disagree: unset one of them.")
+        name = "in-process"
+    name = name or "local"
+    if name not in BUILDERS:
+        raise ConfigError(f"CIFAR_MLP_EXECUTOR={name!r} is not allowed: one of "
+                          f"{', '.join(BUILDERS)}.")
+    scheduler = os.environ.get("CIFAR_MLP_SCHEDULER") or None
+    if scheduler and name != "dask":
+        raise ConfigError(f"CIFAR_MLP_SCHEDULER={scheduler!r} is set, but CIFAR_MLP_EXECUTOR is "
+                          f"{name!r}: set CIFAR_MLP_EXECUTOR=dask to train on that cluster, or "
+                          "unset CIFAR_MLP_SCHEDULER.")
+    return {"name": name, "workers": workers(), "scheduler": scheduler}
+
+
+_current: tuple[dict, Executor] | None = None
+
+
+def current() -> Executor:
+    """The executor the environment asks for now, kept between sweeps (its workers
+    stay warm); a new one when the settings change or the last one was stopped."""
+    global _current
+    wanted = settings()
+    if _current is not None and (_current[0] != wanted or _current[1].closed):
+        close()
+    if _current is None:
+        _current = (wanted, BUILDERS[wanted["name"]](wanted))
+    return _current[1]
+
+
+@atexit.register
+def close() -> None:
+    """Shut the current executor down (its workers finish what they run)."""
+    global _current
+    if _current is not None:
+        executor, _current = _current[1], None
+        executor.shutdown(wait=True, cancel_futures=True)
