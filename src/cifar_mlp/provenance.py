@@ -1,0 +1,157 @@
+"""What made the reports, and whether the checkout still matches it.
+
+`stamp(profile)` records package versions, Python, CPU, commit and date, and
+hashes of the sources a rendering depends on: each notebook's `.py`, the
+library (src/cifar_mlp, its .py files and page templates) and the lock file.
+Each section keeps the hashes it was rendered from, so `stale(reports)` can
+say which pages were rendered from other sources than the checkout's;
+`make check-report` fails on them (tests/test_browser.py).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import platform
+import re
+import subprocess
+from importlib import metadata
+from pathlib import Path
+
+from cifar_mlp import paths
+from cifar_mlp.publish import now, read_json, training_time
+
+TITLE = "Training MLPs on CIFAR-10"
+PACKAGES = ("tensorflow", "keras", "numpy", "pandas", "cifar_mlp")
+LIBRARY = Path(__file__).resolve().parent
+# Whichever of these exists at the repository root pins the environment a report ran in.
+LOCK_FILES = ("requirements.lock", "constraints.txt")
+RERUN = "run `make report` (or `make report ONLY={name}`) and commit reports/"
+
+
+def stamp(profile: str) -> dict:
+    """What makes these reports: versions, Python, CPU, commit, date, profile, sources."""
+    def version(name):
+        try:
+            return metadata.version(name)
+        except metadata.PackageNotFoundError:
+            return "not installed"
+
+    return {"title": TITLE, "profile": profile, "date": now(), "git": commit(),
+            "python": platform.python_version(),
+            "packages": {name: version(name) for name in PACKAGES},
+            "cpu": {"model": cpu_model(), "cores": os.cpu_count()},
+            "training": training_time(paths.profile_dirs(profile)["results"]),
+            "library": library_hash(), "lock": lock_hashes()}
+
+
+def section_sources(notebook: Path) -> dict:
+    """The hashes one section page is rendered from: its notebook, the library, the lock."""
+    source = notebook_source(notebook)
+    return {"notebook": {"path": _shown(source), "sha256": file_hash(source)},
+            "library": library_hash(), "lock": lock_hashes()}
+
+
+def stale(reports: Path) -> list[str]:
+    """One line per section page rendered from other sources than the checkout's."""
+    stamp_file = Path(reports) / "provenance.json"
+    recorded = read_json(stamp_file)
+    if not recorded:
+        return [f"no readable provenance.json in {_shown(Path(reports))}/: run `make report`"]
+    problems = []
+    library, lock = library_hash(), lock_hashes()
+    for section in recorded.get("sections", []):
+        name = section["name"]
+        if section.get("status") == "not run" and not (Path(reports) / f"{name}.html").exists():
+            continue
+        sources = section.get("sources")
+        if not sources:
+            problems.append(f"{name}.html records no sources (rendered before they were "
+                            f"recorded): {RERUN.format(name=name)}")
+            continue
+        changed = []
+        notebook = sources["notebook"]
+        path = Path(notebook["path"])
+        path = path if path.is_absolute() else paths.PROJ_ROOT / path
+        if file_hash(path) != notebook["sha256"]:
+            changed.append(notebook["path"] if path.exists() else f"{notebook['path']} (gone)")
+        if sources.get("library") != library:
+            changed.append(f"the library ({_shown(LIBRARY)})")
+        if sources.get("lock") != lock:
+            changed.append("the lock file (" + (", ".join(sorted(lock)) or "none now") + ")")
+        if changed:
+            problems.append(f"{name}.html was rendered from other sources than this checkout's: "
+                            f"{', '.join(changed)} changed since; {RERUN.format(name=name)}")
+    return problems
+
+
+def library_hash() -> str:
+    """One hash over the library's Python files and page templates, by relative path."""
+    files = sorted(p for p in LIBRARY.rglob("*") if p.is_file() and "__pycache__" not in p.parts
+                   and (p.suffix == ".py" or "templates" in p.relative_to(LIBRARY).parts))
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(f"{path.relative_to(LIBRARY).as_posix()}\0{file_hash(path)}\n".encode())
+    return digest.hexdigest()
+
+
+def lock_hashes() -> dict[str, str]:
+    return {name: file_hash(paths.PROJ_ROOT / name) for name in LOCK_FILES
+            if (paths.PROJ_ROOT / name).is_file()}
+
+
+def notebook_source(notebook: Path) -> Path:
+    """The percent-format .py a notebook is edited as, or the notebook if it has none."""
+    paired = Path(notebook).with_suffix(".py")
+    return paired if paired.is_file() else Path(notebook)
+
+
+def file_hash(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def commit() -> str:
+    def git(*args):
+        try:
+            return subprocess.run(["git", "-C", str(paths.PROJ_ROOT), *args], check=True,
+                                  capture_output=True, text=True, timeout=10).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            return None
+
+    return (git("rev-parse", "--short", "HEAD") or "unknown") + (
+        "+dirty" if git("status", "--porcelain", "--untracked-files=no") else "")
+
+
+def cpu_model() -> str:
+    """The CPU's name ("AMD EPYC", "Intel Xeon ..."): timings mean little without it."""
+    cpuinfo = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
+    cpu = re.search(r"^model name\s*:\s*(.+)$", cpuinfo, re.M)
+    return cpu.group(1).strip() if cpu else platform.processor() or "unknown"
+
+
+def _shown(path: Path) -> str:
+    """A path as committed files may show it: relative to the repository when inside it."""
+    path = Path(path).resolve()
+    root = paths.PROJ_ROOT.resolve()
+    return path.relative_to(root).as_posix() if path.is_relative_to(root) else path.as_posix()
+
+
+def main(argv=None) -> int:
+    """`python -m cifar_mlp.provenance [REPORTS]`: exit 1 and say why if the pages are stale."""
+    import sys
+
+    args = sys.argv[1:] if argv is None else argv
+    reports = Path(args[0]) if args else paths.REPORTS_DIR
+    problems = stale(reports)
+    for line in problems:
+        print(line, file=sys.stderr)
+    if not problems:
+        print(f"{_shown(reports)}: every page was rendered from this checkout's sources")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
