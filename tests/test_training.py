@@ -151,3 +151,14 @@ def test_tensors_leave_no_raw_arrays_cached():
     x_train, *_ = training._tensors(1000, 500, 0)
     assert x_train.dtype.name == "uint8" and x_train.shape == (1000, 3072)
     assert data.load_cifar10.cache_info().currsize == 0
+
+
+def test_xla_is_read_from_the_environment_at_each_run(monkeypatch):
+    mlp, cnn = RunConfig(), RunConfig(filters=(8,))
+    monkeypatch.delenv(training.JIT_VARIABLE, raising=False)
+    assert training.jit_compile(mlp) and not training.jit_compile(cnn)  # convs run as a graph
+    monkeypatch.setenv(training.JIT_VARIABLE, "0")
+    assert not training.jit_compile(mlp)
+    monkeypatch.setenv(training.JIT_VARIABLE, "yes")
+    with pytest.raises(training.ConfigError, match="CIFAR_MLP_JIT='yes' is not allowed: 1 .* or 0"):
+        training.jit_compile(mlp)

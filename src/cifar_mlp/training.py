@@ -16,8 +16,9 @@ import numpy as np
 
 from cifar_mlp import data
 from cifar_mlp.backend import keras, tf
-from cifar_mlp.config import RunConfig
+from cifar_mlp.config import ConfigError, RunConfig
 from cifar_mlp.models import build_model
+from cifar_mlp.tables import lookup
 
 # Batches per compiled call when the returned model's own evaluate/predict run.
 STEPS_PER_EXECUTION = 32
@@ -46,35 +47,63 @@ class WarmupCosine(keras.optimizers.schedules.LearningRateSchedule):
                     total_steps=self.total_steps, final_fraction=self.final_fraction)
 
 
+def _constant(config: RunConfig, steps_per_epoch: int):
+    return config.lr
+
+
+def _step(config: RunConfig, steps_per_epoch: int):
+    return keras.optimizers.schedules.ExponentialDecay(
+        config.lr, decay_steps=config.step_epochs * steps_per_epoch,
+        decay_rate=config.step_factor, staircase=True)
+
+
+def _cosine(config: RunConfig, steps_per_epoch: int):
+    return keras.optimizers.schedules.CosineDecay(
+        config.lr, decay_steps=config.epochs * steps_per_epoch, alpha=config.final_lr_fraction)
+
+
+def _warmup_cosine(config: RunConfig, steps_per_epoch: int):
+    return WarmupCosine(config.lr, config.warmup_epochs * steps_per_epoch,
+                        config.epochs * steps_per_epoch, config.final_lr_fraction)
+
+
+# config.schedule → the learning rate per step, from the config and the steps in an epoch.
+SCHEDULES = {"constant": _constant, "step": _step, "cosine": _cosine, "warmup_cosine": _warmup_cosine}
+
+
 def make_schedule(config: RunConfig, steps_per_epoch: int):
-    total = config.epochs * steps_per_epoch
-    if config.schedule == "constant":
-        return config.lr
-    if config.schedule == "step":
-        return keras.optimizers.schedules.ExponentialDecay(
-            config.lr, decay_steps=config.step_epochs * steps_per_epoch,
-            decay_rate=config.step_factor, staircase=True)
-    if config.schedule == "cosine":
-        return keras.optimizers.schedules.CosineDecay(
-            config.lr, decay_steps=total, alpha=config.final_lr_fraction)
-    return WarmupCosine(config.lr, config.warmup_epochs * steps_per_epoch, total,
-                        config.final_lr_fraction)
+    return lookup(SCHEDULES, config.schedule, "schedule")(config, steps_per_epoch)
+
+
+def _adam(config: RunConfig, **common):
+    return keras.optimizers.Adam(beta_1=config.beta_1, beta_2=config.beta_2,
+                                 epsilon=config.epsilon, amsgrad=config.amsgrad, **common)
+
+
+def _adamw(config: RunConfig, **common):
+    return keras.optimizers.AdamW(weight_decay=config.weight_decay, beta_1=config.beta_1,
+                                  beta_2=config.beta_2, epsilon=config.epsilon,
+                                  amsgrad=config.amsgrad, **common)
+
+
+def _sgd(config: RunConfig, **common):
+    return keras.optimizers.SGD(momentum=config.momentum, nesterov=config.nesterov, **common)
+
+
+def _rmsprop(config: RunConfig, **common):
+    return keras.optimizers.RMSprop(rho=config.rho, momentum=config.momentum,
+                                    epsilon=config.epsilon, **common)
+
+
+# config.optimizer → the Keras optimizer with that optimizer's own keys of the config;
+# `common` holds what every optimizer takes (the learning rate or schedule, clipnorm).
+OPTIMIZERS = {"adam": _adam, "adamw": _adamw, "sgd": _sgd, "rmsprop": _rmsprop}
 
 
 def make_optimizer(config: RunConfig, steps_per_epoch: int) -> keras.optimizers.Optimizer:
-    lr = make_schedule(config, steps_per_epoch)
-    common = dict(learning_rate=lr, clipnorm=config.clipnorm)
-    if config.optimizer == "adam":
-        return keras.optimizers.Adam(beta_1=config.beta_1, beta_2=config.beta_2,
-                                     epsilon=config.epsilon, amsgrad=config.amsgrad, **common)
-    if config.optimizer == "adamw":
-        return keras.optimizers.AdamW(weight_decay=config.weight_decay, beta_1=config.beta_1,
-                                      beta_2=config.beta_2, epsilon=config.epsilon,
-                                      amsgrad=config.amsgrad, **common)
-    if config.optimizer == "sgd":
-        return keras.optimizers.SGD(momentum=config.momentum, nesterov=config.nesterov, **common)
-    return keras.optimizers.RMSprop(rho=config.rho, momentum=config.momentum,
-                                    epsilon=config.epsilon, **common)
+    build = lookup(OPTIMIZERS, config.optimizer, "optimizer")
+    return build(config, learning_rate=make_schedule(config, steps_per_epoch),
+                 clipnorm=config.clipnorm)
 
 
 # ---------------------------------------------------------------- callbacks
@@ -172,20 +201,10 @@ def pixels(x):
 SHIFT = 4  # pixels: the usual CIFAR crop of a 4-pixel padded image
 
 
-def augment(x, kind: str, seed=None):
-    """Random horizontal flips (and shifts of up to SHIFT pixels) on flat images.
-
-    Each image gets its own flip and its own shift. With a `seed` (a pair of
-    integers) the same draws come out every time, in a graph or under XLA.
-    """
-    images = tf.reshape(x, (-1, 32, 32, 3))
-    flip_seed, shift_seed = (None, None) if seed is None else tf.unstack(
-        tf.random.experimental.stateless_split(seed, 2))
-    images = (tf.image.random_flip_left_right(images) if seed is None
-              else tf.image.stateless_random_flip_left_right(images, flip_seed))
-    if kind == "flip_shift":
-        images = _shift(images, shift_seed)
-    return tf.reshape(images, (-1, data.INPUT_DIM))
+def _flip(images, seed=None):
+    """Mirror each image left-right, each with its own coin."""
+    return (tf.image.random_flip_left_right(images) if seed is None
+            else tf.image.stateless_random_flip_left_right(images, seed))
 
 
 def _shift(images, seed=None):
@@ -203,6 +222,30 @@ def _shift(images, seed=None):
     rows, cols = offsets[:, :1] + window, offsets[:, 1:] + window  # (n, 32) each
     images = tf.gather(padded, rows, axis=1, batch_dims=1)  # (n, 32, 40, 3)
     return tf.gather(images, cols, axis=2, batch_dims=1)  # (n, 32, 32, 3)
+
+
+# config.augment → the transforms each training batch goes through, in order.
+AUGMENTATIONS = {"none": (), "flip": (_flip,), "flip_shift": (_flip, _shift)}
+# Each step's seed is split in two, one per transform; "flip" alone uses the
+# first, as the stored runs did. A third transform needs a wider split.
+SEEDS_PER_STEP = 2
+
+
+def augment(x, kind: str, seed=None):
+    """Random horizontal flips (and shifts of up to SHIFT pixels) on flat images.
+
+    Each image gets its own flip and its own shift. With a `seed` (a pair of
+    integers) the same draws come out every time, in a graph or under XLA.
+    """
+    transforms = lookup(AUGMENTATIONS, kind, "augmentation")
+    if not transforms:
+        return x
+    images = tf.reshape(x, (-1, 32, 32, 3))
+    seeds = ((None,) * SEEDS_PER_STEP if seed is None
+             else tf.unstack(tf.random.experimental.stateless_split(seed, SEEDS_PER_STEP)))
+    for transform, transform_seed in zip(transforms, seeds):
+        images = transform(images, transform_seed)
+    return tf.reshape(images, (-1, data.INPUT_DIM))
 
 
 # ---------------------------------------------------------------- the epoch loop
@@ -231,7 +274,23 @@ def _shift(images, seed=None):
 # Handing XLA's products to a library (XLA_FLAGS --xla_cpu_use_onednn, or the
 # XNNPACK/YNNPACK dot fusions) gave the same bits, and on the AMD CPU the same
 # speed within noise (benchmarks/results/ab_xla_libraries.md), so none is set.
-JIT_COMPILE = True
+# CIFAR_MLP_JIT=0 trains with the plain graph instead (benchmarks compare the two).
+JIT_VARIABLE = "CIFAR_MLP_JIT"
+
+
+def jit_compile(config: RunConfig) -> bool:
+    """Whether a run's loops compile with XLA: yes, unless $CIFAR_MLP_JIT=0 or the model has convs.
+
+    Read at each run, so a benchmark or a test can switch it for the runs it starts.
+    """
+    value = os.environ.get(JIT_VARIABLE, "1")
+    if value not in ("0", "1"):
+        raise ConfigError(f"{JIT_VARIABLE}={value!r} is not allowed: 1 (XLA, the default) or 0 "
+                          "(a plain TensorFlow graph).")
+    # XLA on this CPU lowers convolutions to slow generic loops: the 32-64-128
+    # CNN had not finished one epoch on 4,500 images in 10 minutes. A plain
+    # graph runs them with oneDNN.
+    return value == "1" and not config.filters
 
 
 def _batches(order: np.ndarray, batch_size: int) -> tuple[tf.Tensor, tf.Tensor | None]:
@@ -254,11 +313,9 @@ class CompiledLoops:
     def __init__(self, model: keras.Model, config: RunConfig, seed: int, jit: bool | None = None):
         self.model, self.config = model, config
         if jit is None:
-            # XLA on this CPU lowers convolutions to slow generic loops: the 32-64-128
-            # CNN had not finished one epoch on 4,500 images in 10 minutes. A plain
-            # graph runs them with oneDNN.
-            jit = JIT_COMPILE and not config.filters
+            jit = jit_compile(config)
         kind, seed = config.augment, tf.constant(seed, tf.int64)
+        augmented = bool(lookup(AUGMENTATIONS, kind, "augmentation"))
 
         def targets(y):
             # Label smoothing needs one-hot targets; plain sparse labels are cheaper otherwise.
@@ -266,7 +323,7 @@ class CompiledLoops:
 
         def train_step(x, y, index):
             x_batch = pixels(tf.gather(x, index))
-            if kind != "none":  # a new draw every step, the same for the same seed
+            if augmented:  # a new draw every step, the same for the same seed
                 step = model.optimizer.iterations.value
                 x_batch = augment(x_batch, kind, seed=tf.stack([seed, step]))
             model.train_step((x_batch, targets(tf.gather(y, index))))
