@@ -17,7 +17,7 @@ def fake_train(calls):
                    "val_accuracy": [0.2, 0.25 + config.lr], "lr": [config.lr] * 2, "seconds": [1.0, 1.0]}
         metrics = {"status": "diverged" if loss != loss else "ok", "epochs_run": 2,
                    "val_accuracy": 0.25 + config.lr, "params": 10}
-        return {"history": history, "metrics": metrics}
+        return {"history": history, "metrics": metrics, "predictions": {}}
     return train
 
 

@@ -57,7 +57,7 @@ def run_key(config: RunConfig, seed: int) -> str:
 
 
 def record_dir(key: str, root: Path | None = None) -> Path:
-    return (root or paths.RESULTS_DIR) / key
+    return (root or paths.results_dir()) / key
 
 
 def load(config: RunConfig, seed: int, root: Path | None = None) -> Record | None:
@@ -75,7 +75,7 @@ def read(folder: Path) -> Record | None:
 
 
 def read_all(root: Path | None = None) -> list[Record]:
-    root = root or paths.RESULTS_DIR
+    root = root or paths.results_dir()
     # Dot-folders are records still being written (or locks): never read them.
     return [r for f in sorted(root.glob("[!.]*")) if f.is_dir() and (r := read(f))]
 
@@ -92,7 +92,7 @@ def find(like: RunConfig, vary, root: Path | None = None) -> list[Record]:
     check_keys(vary, allowed=list(like.to_dict()), what="config key")
     want = {k: v for k, v in like.to_dict().items() if k not in vary}
     found = []
-    for folder in sorted((root or paths.RESULTS_DIR).glob("[!.]*")):
+    for folder in sorted((root or paths.results_dir()).glob("[!.]*")):
         if not (folder / "metrics.json").exists():
             continue
         # The small config file first: most records differ, and need no history read.
@@ -267,6 +267,6 @@ def unlock(held) -> None:
 
 
 def _open_lock(config: RunConfig, seed: int, root: Path | None):
-    lock_dir = (root or paths.RESULTS_DIR) / ".locks"
+    lock_dir = (root or paths.results_dir()) / ".locks"
     lock_dir.mkdir(parents=True, exist_ok=True)
     return open(lock_dir / f"{run_key(config, seed)}.lock", "w")
