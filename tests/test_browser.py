@@ -1,8 +1,13 @@
 """The rendered reports, as a reader's browser sees them (`make check-report`).
 
 Headless Chromium loads index.html and every section page and reports JS
-errors, images that do not decode and links between pages that lead nowhere;
-it also saves a screenshot of the index as <reports>/index.png.
+errors, images that do not decode or lack alt text, and links between pages
+that lead nowhere; on each section page the code is folded until a reader
+asks for it (per cell and page-wide), and the table of contents, the previous
+/ next / index links and the reproduce box are there. It saves screenshots of
+the index and of one section page under <reports>/screenshots/ for the README.
+The pages must have been rendered from this checkout's sources (hashes in
+provenance.json), and show no absolute path of the machine that rendered them.
 
 Which reports: $CIFAR_MLP_CHECK_REPORTS if set; else reports/ if it has an
 index.html, else build/smoke/reports; if neither has one, the two fixture
@@ -30,7 +35,7 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from cifar_mlp import paths, report
+from cifar_mlp import paths, provenance, report
 
 pytestmark = pytest.mark.browser
 
@@ -41,6 +46,11 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-
          # Offline: every host name fails to resolve; file:// pages are unaffected.
          "--host-resolver-rules=MAP * ~NOTFOUND"]
 MARKER = "__reliability_check__"
+WINDOW = (1400, 900)  # a reader's laptop screen: the size every page is laid out at here
+# nbconvert's alt text for an image without one: never acceptable on our pages.
+PLACEHOLDER_ALT = "No description has been provided for this image"
+# The section page the README shows, if it was rendered; else the first section.
+SHOWN_SECTION = "06_recipe"
 # Runs first in <head>: collects errors, then after `load` writes what it saw into the DOM,
 # which --dump-dom prints.
 CHECKER = """<script>(() => {
@@ -56,11 +66,35 @@ CHECKER = """<script>(() => {
   addEventListener("unhandledrejection", (e) => seen.errors.push(`unhandled: ${e.reason}`));
   const consoleError = console.error;
   console.error = (...args) => { seen.console.push(args.join(" ")); consoleError(...args); };
+  // Closed <details> hide their content with content-visibility, which leaves it a size.
+  const shown = (el) => !!el && el.checkVisibility() && el.getBoundingClientRect().height > 0;
   addEventListener("load", () => setTimeout(() => {
     seen.title = document.title;
     seen.images = [...document.images].map((img) => ({
-      src: (img.getAttribute("src") || "").slice(0, 80),
+      src: (img.getAttribute("src") || "").slice(0, 80), alt: img.getAttribute("alt"),
       decoded: img.complete && img.naturalWidth > 0, width: img.naturalWidth}));
+    // Where each heading falls, folded as a reader first sees the page.
+    seen.height = document.documentElement.scrollHeight;
+    seen.headings = [...document.querySelectorAll("h2[id], h3[id]")].map((h) => ({
+      id: h.id, top: h.getBoundingClientRect().top + scrollY}));
+    seen.toc = [...document.querySelectorAll("nav.toc a")].map((a) => a.getAttribute("href"));
+    // Code: folded at first; one cell's toggle shows its code; the page-wide one shows all.
+    const folds = [...document.querySelectorAll("details.code-fold")];
+    const code = (d) => d.querySelector(".jp-InputArea");
+    seen.code = {cells: folds.length, shownAtFirst: folds.filter((d) => shown(code(d))).length};
+    const fold = folds.find((d) => !d.open);
+    if (fold) {
+      fold.querySelector("summary").click();
+      seen.code.oneToggleShows = shown(code(fold));
+      fold.querySelector("summary").click();
+    }
+    const button = document.querySelector(".toggle-code");
+    if (button) {
+      button.click();
+      seen.code.pageToggleShows = folds.filter((d) => shown(code(d))).length;
+      button.click();
+      seen.code.pageToggleHides = folds.filter((d) => shown(code(d))).length;
+    }
     const out = document.createElement("pre");
     out.id = "MARKER";
     out.textContent = JSON.stringify(seen);
@@ -133,7 +167,7 @@ def pages(chromium, reports, tmp_path_factory) -> dict[str, dict]:
         checked.write_text(re.sub(r"(<head[^>]*>)", lambda m: m.group(1) + inject,
                                   source, count=1, flags=re.I), encoding="utf-8")
         done = run_chromium(chromium, tmp, "--virtual-time-budget=5000", "--dump-dom",
-                            checked.as_uri())
+                            "--window-size={},{}".format(*WINDOW), checked.as_uri())
         found = re.search(rf'<pre id="{MARKER}">(.*?)</pre>', done.stdout, re.S)
         assert found, f"{page.name} did not finish loading: {done.stderr[-1500:]}"
         seen[page.name] = json.loads(html.unescape(found.group(1)))
@@ -188,7 +222,13 @@ def test_every_relative_link_resolves(reports):
             if url.scheme or link.startswith("//"):
                 continue  # data: images, external sites
             target = (page.parent / unquote(url.path)).resolve() if url.path else page
-            if not target.is_file():
+            inside = (target.is_relative_to(paths.PROJ_ROOT.resolve())
+                      or target.is_relative_to(reports.resolve()))
+            if not inside:
+                broken.append(f"{page.name}: {link} (outside the repository: {target})")
+            elif url.path.endswith("/") and target.is_dir():
+                continue  # a run's folder under results/
+            elif not target.is_file():
                 broken.append(f"{page.name}: {link} (no file {target})")
             elif (url.fragment and target.suffix == ".html"
                   and url.fragment not in _parse(target).ids):
@@ -200,15 +240,100 @@ def test_every_relative_link_resolves(reports):
     assert not unlinked, f"section pages the index does not link to: {unlinked}"
 
 
-def test_index_screenshot_is_saved_next_to_the_reports(chromium, reports, tmp_path):
+def test_every_image_has_real_alt_text(pages):
+    missing = {name: [i["src"] for i in seen["images"]
+                      if not (i["alt"] or "").strip() or i["alt"] == PLACEHOLDER_ALT]
+               for name, seen in pages.items()}
+    assert not any(missing.values()), (
+        f"images without alt text (or with nbconvert's placeholder): {missing}")
+
+
+def _sections(pages) -> list[str]:
+    return [name for name in pages if name != "index.html"]
+
+
+def test_code_is_folded_until_a_reader_asks(pages, reports):
+    for name in _sections(pages):
+        code = pages[name]["code"]
+        assert code["cells"] > 0, f"{name}: no folded code cells (not rendered with the reader template?)"
+        failed = _record(reports, name).get("status") == "failed"
+        # A failed section shows the failing cell's code, and only that.
+        assert code["shownAtFirst"] == (1 if failed else 0), f"{name}: code shown at first: {code}"
+        assert code.get("oneToggleShows"), f"{name}: a cell's 'show code' did not show it"
+        assert code.get("pageToggleShows") == code["cells"], f"{name}: page-wide toggle: {code}"
+        assert code.get("pageToggleHides") == 0, f"{name}: page-wide toggle did not fold again"
+
+
+def test_sections_have_contents_and_links_around(pages, reports):
+    order = [name for name in (s["name"] for s in _stamp(reports).get("sections", []))
+             if (reports / f"{name}.html").exists()]
+    for name in _sections(pages):
+        toc = pages[name]["toc"]
+        assert "#reproduce-title" in toc, f"{name}: table of contents {toc}"
+        ids = {h["id"] for h in pages[name]["headings"]}
+        assert {href[1:] for href in toc} <= ids, f"{name}: contents link to missing headings"
+        links = _parse(reports / name).links
+        assert "index.html" in links, f"{name}: no link back to the index"
+        stem = name.removesuffix(".html")
+        if stem in order:
+            at = order.index(stem)
+            for neighbour in order[max(at - 1, 0):at] + order[at + 1:at + 2]:
+                assert f"{neighbour}.html" in links, f"{name}: no link to {neighbour}"
+        assert 'id="reproduce"' in (reports / name).read_text(encoding="utf-8")
+
+
+def test_reports_were_rendered_from_this_checkout(reports):
+    problems = provenance.stale(reports)
+    assert not problems, "\n".join(problems)
+
+
+def test_pages_show_no_machine_paths_or_object_reprs(reports):
+    flagged = {s["name"]: s["warnings"] for s in _stamp(reports).get("sections", [])
+               if s.get("warnings")}
+    assert not flagged, f"the render flagged these outputs: {flagged}"
+    roots = [str(paths.PROJ_ROOT.resolve()), str(Path.home())]
+    for page in sorted(reports.glob("*.html")):
+        text = page.read_text(encoding="utf-8")
+        shown = [r for r in roots if len(r) > 6 and r + "/" in text]
+        shown += ["PosixPath("] if "PosixPath(" in text else []
+        assert not shown, f"{page.name} shows {shown}"
+
+
+def test_screenshots_are_saved_for_the_readme(chromium, reports, pages, tmp_path):
     from PIL import Image
 
-    shot = reports / "index.png"
-    shot.unlink(missing_ok=True)
-    done = run_chromium(chromium, tmp_path, f"--screenshot={shot}", "--window-size=1280,1600",
-                        "--virtual-time-budget=3000", (reports / "index.html").resolve().as_uri())
-    assert shot.exists(), done.stderr[-1500:]
-    with Image.open(shot) as image:
-        assert image.size == (1280, 1600)
-        colours = image.convert("RGB").getcolors(maxcolors=1_000_000)
-    assert colours is None or len(colours) > 50, "the screenshot is blank"
+    folder = reports / "screenshots"
+    folder.mkdir(exist_ok=True)
+    sections = _sections(pages)
+    section = f"{SHOWN_SECTION}.html" if f"{SHOWN_SECTION}.html" in sections else sections[0]
+    # The index tall enough for its findings and first cards; a section as one screen.
+    for page, size in (("index.html", (WINDOW[0], 1800)), (section, WINDOW)):
+        shot = folder / page.replace(".html", ".png")
+        shot.unlink(missing_ok=True)
+        done = run_chromium(chromium, tmp_path, f"--screenshot={shot}",
+                            "--window-size={},{}".format(*size), "--virtual-time-budget=3000",
+                            (reports / page).resolve().as_uri())
+        assert shot.exists(), done.stderr[-1500:]
+        with Image.open(shot) as image:
+            assert image.size == size
+            colours = image.convert("RGB").getcolors(maxcolors=1_000_000)
+        assert colours is None or len(colours) > 50, f"the screenshot of {page} is blank"
+    # How long each page is, in screens, and on which screen each heading first shows.
+    layout = {name: {"MB": round((reports / name).stat().st_size / 1e6, 2),
+                     "screens": round(seen["height"] / WINDOW[1], 1),
+                     "headings": {h["id"]: int(h["top"] // WINDOW[1]) + 1 for h in seen["headings"]}}
+              for name, seen in pages.items()}
+    (folder / "layout.json").write_text(json.dumps(layout, indent=1, ensure_ascii=False) + "\n",
+                                        encoding="utf-8")
+
+
+def _stamp(reports: Path) -> dict:
+    try:
+        return json.loads((reports / "provenance.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def _record(reports: Path, page: str) -> dict:
+    stem = page.removesuffix(".html")
+    return next((s for s in _stamp(reports).get("sections", []) if s["name"] == stem), {})

@@ -142,7 +142,9 @@ def build(profile: str, only=None, out=None, notebooks_dir=None) -> list[Section
     if not notebooks:
         raise ValueError(f"no notebooks matching {NOTEBOOK_GLOB} in {notebooks_dir}")
     chosen = _chosen([nb.stem for nb in notebooks], only)
-    titles = {nb.stem: _title(nb) for nb in notebooks}
+    # The sections a page links to as previous / next: those with a page, or about to get one.
+    titles = {nb.stem: _title(nb) for nb in notebooks
+              if nb.stem in chosen or (out / f"{nb.stem}.html").exists()}
     # Sections not run this time keep their last record, as long as their page is still there.
     previous = {s["name"]: s for s in read_json(out / "provenance.json").get("sections", [])}
     folders = list(dict.fromkeys([out / "summaries",
@@ -157,7 +159,7 @@ def build(profile: str, only=None, out=None, notebooks_dir=None) -> list[Section
             kept = previous.get(name, {}) if page.exists() else {}
             record = {k: v for k, v in kept.items()
                       if k not in ("name", "title", "status", "seconds", "error")}
-            results.append(SectionResult(name, titles[name], kept.get("status", "not run"),
+            results.append(SectionResult(name, _title(nb), kept.get("status", "not run"),
                                          kept.get("seconds"), kept.get("error"),
                                          summary=_summary(name, folders, out, None), record=record))
             continue
