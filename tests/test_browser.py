@@ -127,7 +127,7 @@ def _default_reports() -> Path | None:
     chosen = os.environ.get("CIFAR_MLP_CHECK_REPORTS")
     if chosen:
         return Path(chosen)
-    for folder in (paths.REPORTS_DIR, paths.profile_dirs("smoke")["reports"]):
+    for folder in (paths.reports_dir("full"), paths.reports_dir("smoke")):
         if (folder / "index.html").exists():
             return folder
     return None
@@ -222,7 +222,7 @@ def test_every_relative_link_resolves(reports):
             if url.scheme or link.startswith("//"):
                 continue  # data: images, external sites
             target = (page.parent / unquote(url.path)).resolve() if url.path else page
-            inside = (target.is_relative_to(paths.PROJ_ROOT.resolve())
+            inside = (target.is_relative_to(paths.project_root().resolve())
                       or target.is_relative_to(reports.resolve()))
             if not inside:
                 broken.append(f"{page.name}: {link} (outside the repository: {target})")
@@ -291,7 +291,7 @@ def test_pages_show_no_machine_paths_or_object_reprs(reports):
     flagged = {s["name"]: s["warnings"] for s in _stamp(reports).get("sections", [])
                if s.get("warnings")}
     assert not flagged, f"the render flagged these outputs: {flagged}"
-    roots = [str(paths.PROJ_ROOT.resolve()), str(Path.home())]
+    roots = [str(paths.project_root().resolve()), str(Path.home())]
     for page in sorted(reports.glob("*.html")):
         text = page.read_text(encoding="utf-8")
         shown = [r for r in roots if len(r) > 6 and r + "/" in text]

@@ -45,8 +45,6 @@ def reports(tmp_path_factory):
         # The kernel inherits the environment, so the notebooks publish into `out`.
         mp.setenv("CIFAR_MLP_REPORTS", str(out))
         mp.setenv("CIFAR_MLP_RESULTS", str(root / "results"))
-        mp.setattr(paths, "REPORTS_DIR", out)
-        mp.setattr(paths, "FIGURES_DIR", out / "figures")
         code, printed = run_main(["--profile", "full", "--out", str(out),
                                   "--notebooks", str(FIXTURES)])
         yield SimpleNamespace(code=code, printed=printed, out=out, root=root, mp=mp,
@@ -309,7 +307,7 @@ def test_a_kernel_that_dies_mid_notebook_is_not_run_again(monkeypatch, tmp_path)
 # ---------------------------------------------------------------- render
 
 def test_outputs_showing_this_machine_are_named_by_cell():
-    root = str(paths.PROJ_ROOT)
+    root = str(paths.project_root())
     nb = new_notebook(cells=[
         new_code_cell("study", execution_count=4, outputs=[new_output(
             "execute_result", {"text/plain": f"Study(results_dir=PosixPath('{root}/results'))"},
@@ -386,7 +384,7 @@ def test_a_card_with_many_numbers_spans_the_index(tmp_path):
 # ---------------------------------------------------------------- provenance
 
 def test_stale_names_each_page_rendered_from_other_sources(tmp_path, monkeypatch):
-    monkeypatch.setattr(paths, "PROJ_ROOT", tmp_path)
+    monkeypatch.setenv("CIFAR_MLP_ROOT", str(tmp_path))
     notebook = tmp_path / "notebooks" / "01_a.ipynb"
     notebook.parent.mkdir()
     notebook.write_text("{}")
@@ -420,3 +418,15 @@ def test_library_hash_covers_code_and_templates_only():
              if p.is_file()}
     assert "templates/reader/index.html.j2" in files and "publish.py" in files
     assert len(provenance.library_hash()) == 64
+
+
+def test_reproduce_box_names_the_cpus_the_runs_trained_on(tmp_path):
+    for key, cpu in (("a", "AMD EPYC"), ("b", "AMD EPYC"), ("c", None)):
+        (tmp_path / key).mkdir()
+        if cpu:
+            (tmp_path / key / "environment.json").write_text(
+                json.dumps({"cpu_model": cpu, "cpu_cores": 2}))
+    runs = [{"key": k} for k in "abc"]
+    assert render.trained_on(tmp_path, runs) == (
+        "AMD EPYC, 2 cores (2 runs); not recorded for 1 of 3 runs (trained before records kept it)")
+    assert render.trained_on(tmp_path, []) is None

@@ -72,7 +72,7 @@ def stale(reports: Path) -> list[str]:
         changed = []
         notebook = sources["notebook"]
         path = Path(notebook["path"])
-        path = path if path.is_absolute() else paths.PROJ_ROOT / path
+        path = path if path.is_absolute() else paths.project_root() / path
         if file_hash(path) != notebook["sha256"]:
             changed.append(notebook["path"] if path.exists() else f"{notebook['path']} (gone)")
         if sources.get("library") != library:
@@ -96,8 +96,8 @@ def library_hash() -> str:
 
 
 def lock_hashes() -> dict[str, str]:
-    return {name: file_hash(paths.PROJ_ROOT / name) for name in LOCK_FILES
-            if (paths.PROJ_ROOT / name).is_file()}
+    root = paths.project_root()
+    return {name: file_hash(root / name) for name in LOCK_FILES if (root / name).is_file()}
 
 
 def notebook_source(notebook: Path) -> Path:
@@ -116,7 +116,7 @@ def file_hash(path: Path) -> str | None:
 def commit() -> str:
     def git(*args):
         try:
-            return subprocess.run(["git", "-C", str(paths.PROJ_ROOT), *args], check=True,
+            return subprocess.run(["git", "-C", str(paths.project_root()), *args], check=True,
                                   capture_output=True, text=True, timeout=10).stdout.strip()
         except (OSError, subprocess.SubprocessError):
             return None
@@ -135,7 +135,7 @@ def cpu_model() -> str:
 def _shown(path: Path) -> str:
     """A path as committed files may show it: relative to the repository when inside it."""
     path = Path(path).resolve()
-    root = paths.PROJ_ROOT.resolve()
+    root = paths.project_root().resolve()
     return path.relative_to(root).as_posix() if path.is_relative_to(root) else path.as_posix()
 
 
@@ -144,7 +144,7 @@ def main(argv=None) -> int:
     import sys
 
     args = sys.argv[1:] if argv is None else argv
-    reports = Path(args[0]) if args else paths.REPORTS_DIR
+    reports = Path(args[0]) if args else paths.reports_dir()
     problems = stale(reports)
     for line in problems:
         print(line, file=sys.stderr)

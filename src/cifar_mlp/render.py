@@ -12,11 +12,13 @@ from __future__ import annotations
 import os
 import re
 import sys
+from collections import Counter
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
 
 from cifar_mlp import paths
+from cifar_mlp.publish import read_json
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 TOC_PLACEHOLDER = "<!-- toc -->"
@@ -68,12 +70,27 @@ def page_context(name: str, titles: dict[str, str], summary: dict, stamp: dict,
             "command": f"make report ONLY={name}" + (" PROFILE=smoke" if profile == "smoke" else ""),
             "commit": stamp["git"], "date": stamp["date"],
             "cpu": f'{stamp["cpu"]["model"]}, {stamp["cpu"]["cores"]} cores',
+            "trained_on": trained_on(Path(results), summary.get("runs", [])),
             "training": training and {"runs": training["runs"],
                                       "duration": duration(training["seconds"])},
             "tables": [{"name": t, "href": href}
                        for t, href in (summary.get("tables") or {}).items()],
             "runs": [dict(run, href=_relative(Path(results) / run["key"], out) + "/")
                      for run in summary.get("runs", [])]}
+
+
+def trained_on(results: Path, runs: list[dict]) -> str | None:
+    """The CPUs a section's runs trained on, from the environment.json beside each record."""
+    cpus = Counter()
+    for run in runs:
+        env = read_json(results / run["key"] / "environment.json")
+        if env.get("cpu_model"):
+            cpus[f'{env["cpu_model"]}, {env.get("cpu_cores", "?")} cores'] += 1
+    parts = [f"{cpu} ({n} run{'s' if n != 1 else ''})" for cpu, n in cpus.most_common()]
+    if runs and len(runs) > sum(cpus.values()):
+        parts.append(f"not recorded for {len(runs) - sum(cpus.values())} of {len(runs)} runs "
+                     "(trained before records kept it)")
+    return "; ".join(parts) or None
 
 
 def internals(nb) -> list[str]:
@@ -274,8 +291,9 @@ def _relative(target: Path, start: Path) -> str:
 
 def _machine_roots() -> list[str]:
     """Folders of this machine that a page must not show, longest first."""
-    candidates = {paths.PROJ_ROOT, Path.home(), Path(sys.prefix), paths.RESULTS_DIR,
-                  paths.RUNS_DIR, paths.REPORTS_DIR, paths.DATA_DIR}
+    candidates = {paths.project_root(), Path.home(), Path(sys.prefix), paths.data_dir(),
+                  *(folder for profile in ("full", "smoke")
+                    for folder in paths.profile_dirs(profile).values())}
     roots = {str(p) for c in candidates for p in (Path(c), Path(c).resolve())}
     return sorted((r for r in roots if r.count("/") >= 2 or len(r) > 6), key=len, reverse=True)
 

@@ -73,9 +73,11 @@ def _execute(notebook: Path, executed: Path, profile: str, retries: int = KERNEL
         print(f"  cell {count:>2}/{total} {elapsed:7.1f} s  {first[:56]}", flush=True)
 
     try:
-        pm.execute_notebook(notebook, executed, parameters={"profile": profile},
-                            kernel_name=KERNEL, cwd=notebook.parent, log_output=False,
-                            progress_bar=False, on_cell_execute=on_cell_execute)
+        # The kernel starts in notebooks/: it gets the study's folders as absolute paths.
+        with paths.env_for_children():
+            pm.execute_notebook(notebook, executed, parameters={"profile": profile},
+                                kernel_name=KERNEL, cwd=notebook.parent, log_output=False,
+                                progress_bar=False, on_cell_execute=on_cell_execute)
     except PapermillExecutionError as e:
         evalue = e.evalue if len(e.evalue) < 300 else e.evalue[:300] + "…"
         return f"cell {e.cell_index} (In [{e.exec_count}]): {e.ename}: {evalue}"
@@ -137,7 +139,7 @@ def _chosen(names: list[str], only) -> list[str]:
 def build(profile: str, only=None, out=None, notebooks_dir=None) -> list[SectionResult]:
     """Execute the notebooks (all, or those named in `only`), render them, write the index."""
     out = Path(out or paths.profile_dirs(profile)["reports"])
-    notebooks_dir = Path(notebooks_dir or paths.NOTEBOOKS_DIR)
+    notebooks_dir = Path(notebooks_dir or paths.notebooks_dir())
     notebooks = sorted(notebooks_dir.glob(NOTEBOOK_GLOB))
     if not notebooks:
         raise ValueError(f"no notebooks matching {NOTEBOOK_GLOB} in {notebooks_dir}")
