@@ -13,6 +13,7 @@ Description field and, in a notebook, in the displayed output's metadata
 from __future__ import annotations
 
 import io
+import itertools
 import sys
 import weakref
 from collections.abc import Sequence
@@ -40,9 +41,11 @@ VERDICT_STYLE = {  # colour and marker: the shape tells the verdict also in grey
     "better": {"color": PALETTE[2], "marker": "o", "label": "better"},
     "worse": {"color": PALETTE[3], "marker": "s", "label": "worse"},
     "none": {"color": PALETTE[7], "marker": "o", "label": "no detectable difference"},
+    "undetermined": {"color": PALETTE[7], "marker": "D", "label": "undetermined (one seed)"},
 }
 REFERENCE_COLOR = "0.25"
-INTERVAL_COLUMNS = ("mean", "ci_low", "ci_high")
+WARN_COLOR = PALETTE[3]  # diverged runs, wrong predictions
+INTERVAL_COLUMNS = ("ci_low", "ci_high")  # with "mean" (intervals) or "diff" (differences)
 SEED_COLUMNS = ("n", "count")  # count: the name in sweep.summarize
 WARN_COLOR = PALETTE[3]  # diverged runs, wrong predictions
 
@@ -125,6 +128,7 @@ _DIRECTIONS = [(1, 0.6, "left", "bottom"), (1, -0.6, "left", "top"), (-1, 0.6, "
                (-1, -0.6, "right", "top"), (0, 1, "center", "bottom"), (0, -1, "center", "top"),
                (1, 0, "left", "center"), (-1, 0, "right", "center")]
 _RINGS = (5, 14, 26, 40, 58)
+_FAR_RINGS = (80, 105, 130, 160)  # numbers only, when the near rings are full
 _PAD = 2.0  # pixels kept free around each label
 
 
@@ -163,47 +167,49 @@ def place_labels(ax: plt.Axes, x: Sequence[float], y: Sequence[float], texts: Se
 
 
 def _place(ax, x, y, texts, obstacles, fontsize, best_effort=False):
+    """Labels at free spots, or None if one finds none (best_effort: the least bad,
+    farther out if need be, never over another label or a point)."""
     renderer = ax.figure.canvas.get_renderer()
     frame = ax.get_window_extent(renderer)
     points = ax.transData.transform(np.column_stack([x, y]))
     radius = 0.5 * plt.rcParams["lines.markersize"] * ax.figure.dpi / 72 + 1
-    taken = [Bbox.from_extents(px - radius, py - radius, px + radius, py + radius)
-             for px, py in points]
+    hard = [Bbox.from_extents(px - radius, py - radius, px + radius, py + radius)
+            for px, py in points]  # points, then the labels placed so far
+    soft = []  # error bars: a label over one is a blemish, not a misreading
+    pad = 3 * ax.figure.dpi / 72  # an error bar's caps reach 3 points to each side
     for x0, y0, x1, y1 in obstacles:
         (a, b), (c, d) = ax.transData.transform([(x0, y0), (x1, y1)])
-        pad = 3 * ax.figure.dpi / 72  # an error bar's caps reach 3 points to each side
-        taken.append(Bbox.from_extents(min(a, c) - pad, min(b, d) - pad, max(a, c) + pad, max(b, d) + pad))
+        soft.append(Bbox.from_extents(min(a, c) - pad, min(b, d) - pad, max(a, c) + pad, max(b, d) + pad))
     crowd = [(np.hypot(*(points - p).T) < 60).sum() for p in points]
+    rings = _RINGS + (_FAR_RINGS if best_effort else ())
     labels, leaders = [None] * len(texts), []
     for i in sorted(range(len(texts)), key=lambda i: -crowd[i]):
         text = ax.annotate(texts[i], (x[i], y[i]), xytext=(0, 0), textcoords="offset points",
                            fontsize=fontsize, gid="point-label")
         best = None
-        for ring in _RINGS:
-            for dx, dy, ha, va in _DIRECTIONS:
-                offset = (dx * ring, dy * ring)
-                text.set(position=offset, ha=ha, va=va)
-                box = text.get_window_extent(renderer).padded(_PAD)
-                hits = sum(box.overlaps(b) for b in taken) + (not _inside(box, frame))
-                if best is None or hits < best[0]:
-                    best = (hits, offset, ha, va, ring, box)
-                if hits == 0:
-                    break
-            if best[0] == 0:
+        for ring, (dx, dy, ha, va) in itertools.product(rings, _DIRECTIONS):
+            text.set(position=(dx * ring, dy * ring), ha=ha, va=va)
+            box = text.get_window_extent(renderer).padded(_PAD)
+            cost = (1000 * sum(box.overlaps(b) for b in hard) + sum(box.overlaps(b) for b in soft)
+                    + (not _inside(box, frame)))
+            if best is None or cost < best[0]:
+                best = (cost, (dx * ring, dy * ring), ha, va, ring, box)
+            if cost == 0:
                 break
         if best[0] and not best_effort:
             for artist in labels + leaders + [text]:
                 if artist is not None:
                     artist.remove()
             return None
-        hits, offset, ha, va, ring, box = best
+        _, offset, ha, va, ring, box = best
         text.set(position=offset, ha=ha, va=va)
-        taken.append(box)
+        hard.append(box)
         labels[i] = text
         if ring > _RINGS[0]:  # far from its point: a leader line says whose label it is
-            leaders.append(ax.annotate("", (x[i], y[i]), xytext=offset, textcoords="offset points",
-                        arrowprops={"arrowstyle": "-", "color": "0.55", "linewidth": 0.7,
-                                    "shrinkA": 1, "shrinkB": radius * 72 / ax.figure.dpi}))
+            leaders.append(ax.annotate(
+                "", (x[i], y[i]), xytext=offset, textcoords="offset points",
+                arrowprops={"arrowstyle": "-", "color": "0.55", "linewidth": 0.7,
+                            "shrinkA": 1, "shrinkB": radius * 72 / ax.figure.dpi}))
     return labels
 
 
@@ -284,15 +290,23 @@ def curves(hist: pd.DataFrame, metrics=("accuracy", "val_accuracy"), hue: str = 
 
     `x` is "epoch", or another per-epoch column such as the minutes trained so far.
     """
-    fig, axes = plt.subplots(1, len(metrics), figsize=(4.6 * len(metrics) + 1, 3.8), squeeze=False)
+    # Panels narrow enough that two stay legible as a 400 px thumbnail.
+    width = 6.4 if len(metrics) == 1 else 3.9 * len(metrics) + 0.6
+    fig, axes = plt.subplots(1, len(metrics), figsize=(width, 4.0), squeeze=False,
+                             layout="constrained")
     for ax, metric in zip(axes[0], metrics):
         sns.lineplot(hist, x=x, y=metric, hue=hue, errorbar=("pi", 100), ax=ax,
                      legend=ax is axes[0][-1])
         ax.set(xlabel=label(x), ylabel=label(metric))
-    if len(hist[hue].unique()) > 1:
-        sns.move_legend(axes[0][-1], "upper left", bbox_to_anchor=(1.02, 1), title=hue)
+    legend = axes[0][-1].get_legend()
+    if legend is not None:  # one legend for all panels, under them: no panel loses width
+        names = [t.get_text() for t in legend.get_texts()]
+        legend.remove()
+        if len(names) > 1:  # (above, constrained layout would set it over the suptitle)
+            fig.legend(legend.legend_handles, names, title=hue, loc="outside lower center",
+                       ncols=min(len(names), 4), frameon=False)
     if title:
-        fig.suptitle(title)
+        fig.suptitle(title, fontweight="bold")
     alt = (f"{title + ': ' if title else ''}{' and '.join(label(m) for m in metrics)} "
            f"per {label(x)}, mean over seeds with a band for their range"
            + (f"; one line per {hue}: {_listing(hist[hue].unique())}"
@@ -358,7 +372,8 @@ def isolation(df: pd.DataFrame, x: str, metric: str | Sequence[str] = "val_accur
     alt = (f"{title + ': ' if title else ''}{' and '.join(label(m) for m in metrics)} against "
            f"{label(x)}; a dot per seed, a line through the means"
            + (f", one line per {hue}" if hue else "")
-           + (f"; {len(df) - len(ok)} diverged runs as crosses" if len(df) > len(ok) else ""))
+           + (f"; diverged runs ({len(df) - len(ok)}) as crosses at the bottom"
+              if len(df) > len(ok) else ""))
     return _finish(fig, name, folder, alt)
 
 
@@ -461,13 +476,21 @@ def _finish(fig: plt.Figure, name: str, folder: Path | None, alt: str) -> plt.Fi
     return save(fig, name, folder, alt) if folder else fig
 
 
-def _check_summary(summary: pd.DataFrame, what: str) -> pd.Series:
+def _by_variant(table: pd.DataFrame) -> pd.DataFrame:
+    """Indexed by variant, also when variant is a column (as in `compare.against`)."""
+    if "variant" in table.columns:
+        return table.set_index("variant")
+    return table
+
+
+def _check_summary(summary: pd.DataFrame, what: str, value: str) -> pd.Series:
     """The per-variant seed counts, after checking the summary has what `what` draws."""
-    missing = [c for c in INTERVAL_COLUMNS if c not in summary.columns]
+    needed = (value, *INTERVAL_COLUMNS)
+    missing = [c for c in needed if c not in summary.columns]
     seeds = next((c for c in SEED_COLUMNS if c in summary.columns), None)
     if missing or seeds is None:
         raise ValueError(f"{what} needs a frame indexed by variant with columns "
-                         f"{', '.join(INTERVAL_COLUMNS)} and the seed count as one of "
+                         f"{', '.join(needed)} and the seed count as one of "
                          f"{', '.join(SEED_COLUMNS)}; missing "
                          f"{', '.join(missing + ([] if seeds else ['n']))} in {list(summary.columns)}")
     if summary.empty:
@@ -478,11 +501,12 @@ def _check_summary(summary: pd.DataFrame, what: str) -> pd.Series:
     return summary[seeds]
 
 
-def _seeds(n: float, paired: bool = False) -> str:
+def _seeds(n: float, paired: bool = False, diverged: float = 0) -> str:
     if n != n:  # NaN
         return "seeds unknown"
     kind = "paired seed" if paired else "seed"
-    return f"{n:.0f} {kind}" + ("" if n == 1 else "s")
+    said = f"{n:.0f} {kind}" + ("" if n == 1 else "s")
+    return said + (f", {diverged:.0f} diverged" if diverged and diverged == diverged else "")
 
 
 def _seed_range(counts: pd.Series) -> str:
@@ -513,12 +537,14 @@ def intervals(summary: pd.DataFrame, metric: str = "val_accuracy", reference: st
     """One row per variant: a dot at its mean over seeds and a line over its 95 % interval.
 
     `summary` is indexed by variant with columns mean, ci_low, ci_high and the seed
-    count n (`sweep.summarize`'s count is accepted too); rows keep its order, top to
+    count n, as `compare.summarize` gives it (`sweep.summarize`'s count is accepted
+    too; a diverged column is said in the labels); rows keep its order, top to
     bottom, each labelled with its seeds ("adam (5 seeds)") and its numbers on the
     right. `reference` names a variant whose mean becomes a dashed vertical line;
     `band` = (low, high) shades a range, e.g. the one the reference study reports.
     """
-    counts = _check_summary(summary, "intervals")
+    summary = _by_variant(summary)
+    counts = _check_summary(summary, "intervals", "mean")
     if reference is not None and reference not in summary.index:
         raise ValueError(f"reference {reference!r} is not a variant of the summary; "
                          f"variants: {list(summary.index)}")
@@ -539,7 +565,9 @@ def intervals(summary: pd.DataFrame, metric: str = "val_accuracy", reference: st
         spread = ("" if row["ci_low"] != row["ci_low"] else
                   f" ({row['ci_low']:{fmt}}–{row['ci_high']:{fmt}})")
         numbers.append(f"{row['mean']:{fmt}}{spread}")
-    ax.set_yticks(range(len(summary)), [f"{v} ({_seeds(n)})" for v, n in counts.items()])
+    diverged = summary["diverged"] if "diverged" in summary else pd.Series(0, summary.index)
+    ax.set_yticks(range(len(summary)), [f"{v} ({_seeds(n, diverged=diverged[v])})"
+                                        for v, n in counts.items()])
     _numbers_column(ax, numbers)
     ax.margins(x=0.06)
     ax.set(xlabel=f"{label(metric)}: mean and 95 % interval over seeds", title=title)
@@ -553,31 +581,42 @@ def intervals(summary: pd.DataFrame, metric: str = "val_accuracy", reference: st
 
 
 def verdict_of(row: pd.Series, higher_is_better: bool = True) -> str:
-    """"better", "worse" or "none" (no detectable difference): the row's own `verdict`
-    word when it has one, else where its 95 % interval lies with respect to zero."""
+    """A key of VERDICT_STYLE: the row's own `verdict` (`compare`'s words) when it
+    has one, else where its 95 % interval lies with respect to zero."""
     verdict = row.get("verdict")
     if isinstance(verdict, str) and verdict.strip():
         first = verdict.split()[0].strip(",.;:").lower()
-        return first if first in ("better", "worse") else "none"
+        return first if first in ("better", "worse", "undetermined") else "none"
+    if row["ci_low"] != row["ci_low"]:  # NaN: one seed, no interval
+        return "undetermined"
     if row["ci_low"] > 0 or row["ci_high"] < 0:
         return "better" if (row["ci_low"] > 0) == higher_is_better else "worse"
     return "none"
 
 
-def differences(diffs: pd.DataFrame, reference: str, metric: str = "val_accuracy",
+def differences(diffs: pd.DataFrame, reference: str | None = None, metric: str = "val_accuracy",
                 higher_is_better: bool = True, scale: float = 100.0, unit: str = "points",
                 name: str = "differences", folder: Path | None = None, title: str = "",
                 alt: str | None = None) -> plt.Figure:
     """Each variant's difference from `reference`, paired by seed, with its 95 % interval.
 
-    `diffs` is indexed by variant with columns mean (the mean of variant − reference
-    over paired seeds, in the metric's units), ci_low, ci_high and n (paired seeds),
-    and optionally verdict ("better …", "worse …", anything else: no detectable
-    difference); without it, the interval decides. `scale` turns the metric's units
-    into `unit` (100: accuracy as a fraction to points). Colour and marker tell the
-    verdict; a line marks zero, the reference itself.
+    `diffs` is `compare.against`'s table, or any frame by variant with columns diff
+    (the mean of variant − reference over paired seeds, in the metric's units),
+    ci_low, ci_high, n (paired seeds) and optionally verdict (`compare`'s words;
+    without it, the interval decides). The reference's own row (verdict "reference")
+    names it and is left out. `scale` turns the metric's units into `unit` (100:
+    accuracy as a fraction to points). Colour and marker tell the verdict; a line
+    marks zero, the reference itself.
     """
-    counts = _check_summary(diffs, "differences")
+    diffs = _by_variant(diffs)
+    own = list(diffs.index[diffs["verdict"] == "reference"]) if "verdict" in diffs else []
+    if reference is None:
+        if len(own) != 1:
+            raise ValueError("differences needs the reference's name: pass reference=..., or a "
+                             "table with one row whose verdict is 'reference' (compare.against)")
+        reference = own[0]
+    diffs = diffs.drop(index=[v for v in {*own, reference} if v in diffs.index])
+    counts = _check_summary(diffs, "differences", "diff")
     if scale <= 0:
         raise ValueError(f"scale must be positive, got {scale}")
     verdicts = [verdict_of(row, higher_is_better) for _, row in diffs.iterrows()]
@@ -586,11 +625,12 @@ def differences(diffs: pd.DataFrame, reference: str, metric: str = "val_accuracy
     numbers, shown = [], {}
     for y, ((variant, row), verdict) in enumerate(zip(diffs.iterrows(), verdicts)):
         style = VERDICT_STYLE[verdict]
-        mean, low, high = (row[c] * scale for c in INTERVAL_COLUMNS)
+        mean, low, high = (row[c] * scale for c in ("diff", *INTERVAL_COLUMNS))
         ax.plot([low, high], [y, y], color=style["color"], linewidth=2.6,
                 solid_capstyle="round", zorder=2)
+        filled = verdict in ("better", "worse")
         shown[verdict] = ax.plot(mean, y, style["marker"], color=style["color"], markersize=8,
-                                 markerfacecolor="white" if verdict == "none" else style["color"],
+                                 markerfacecolor=style["color"] if filled else "white",
                                  markeredgewidth=2, zorder=3, label=style["label"])[0]
         spread = "" if low != low else f" ({_signed(low)} to {_signed(high)})"
         numbers.append(f"{_signed(mean)}{spread}")
@@ -603,7 +643,7 @@ def differences(diffs: pd.DataFrame, reference: str, metric: str = "val_accuracy
     ax.set(xlabel=f"difference from {reference} in {label(metric)} ({unit})", title=title)
     order = [v for v in VERDICT_STYLE if v in shown]
     fig.legend([shown[v] for v in order], [VERDICT_STYLE[v]["label"] for v in order],
-               loc="outside lower center", ncols=len(order), frameon=False)
+               loc="outside lower center", ncols=min(len(order), 3), frameon=False)
     tally = ", ".join(f"{verdicts.count(v)} {VERDICT_STYLE[v]['label']}" for v in order)
     described = (f"{title + ': ' if title else ''}difference of each variant from {reference} "
                  f"in {label(metric)}, in {unit}, with its 95 % interval over "
