@@ -57,12 +57,15 @@ def test_diverging_run_is_stored_as_diverged(synthetic_split, store_root):
 
 def test_same_seed_same_history(synthetic_split, store_root):
     config = RunConfig(**SMALL, dropout=0.2, batchnorm="before")
-    a = training.train(config, 7)["history"]
+    first = training.train(config, 7)
+    a = first["history"]
     b = training.train(config, 7)["history"]
     c = training.train(config, 8)["history"]
     # Observed: identical on this CPU; allow float noise from threading.
     assert np.allclose(a["loss"], b["loss"], rtol=1e-4)
     assert not np.allclose(a["loss"], c["loss"], rtol=1e-4)
+    # Where it trained comes back with the run, for the store to keep outside its key.
+    assert {"started", "host", "tensorflow", "cpu_model", "usable_cores"} <= set(first["environment"])
 
 
 def test_checkpoint_and_early_stopping_restore_the_best_epoch(synthetic_split, store_root):

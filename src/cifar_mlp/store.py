@@ -1,13 +1,18 @@
 """Content-addressed run records: each (config, seed) is trained once.
 
 A record is a folder `results/<key>/` of small files: `config.json`,
-`history.csv`, `metrics.json` and `predictions.npz` (the final model's class
+`history.csv`, `metrics.json`, `predictions.npz` (the final model's class
 for each validation image, and each test image when the run was scored on
-it). They are enough to redraw every table and figure, confusion matrices
-included, so they are committed and a report never needs a model; TensorBoard logs and checkpoints go to
-`runs/<key>/`, which git ignores. A record appears by one atomic rename, so a
-reader never sees half of one, and a lock stops two processes training the
-same run at once.
+it) and `environment.json` (versions, CPU, host, start time, commit and
+executor the run trained with; outside its key, and absent from records
+stored before it existed). They are enough to redraw every table and figure,
+confusion matrices included, so they are committed and a report never needs
+a model; TensorBoard logs and checkpoints go to `runs/<key>/`, which git
+ignores. A record appears by one atomic rename, so a reader never sees half
+of one, and a lock stops two processes training the same run at once.
+
+`table()` gives every stored run as one DataFrame row;
+`python -m cifar_mlp.store export runs.csv` (or .parquet) writes it out.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from __future__ import annotations
 import csv
 import fcntl
 import hashlib
+import importlib.util
 import json
 import os
 import shutil
@@ -29,7 +35,8 @@ import numpy as np
 import pandas as pd
 
 from cifar_mlp import paths
-from cifar_mlp.config import RunConfig
+from cifar_mlp.config import ConfigError, RunConfig
+from cifar_mlp.environment import FILE as ENVIRONMENT
 
 # Bump when what a run computes or records changes, so old records are not reused.
 SCHEMA = 1
@@ -44,6 +51,8 @@ class Record:
     seed: int
     history: pd.DataFrame
     metrics: dict
+    # Where it trained (environment.json); None for records stored before runs kept it.
+    environment: dict | None = None
 
     @property
     def diverged(self) -> bool:
@@ -71,7 +80,13 @@ def read(folder: Path) -> Record | None:
     meta = json.loads((folder / "config.json").read_text())
     return Record(key=folder.name, config=RunConfig.from_dict(meta["config"]), seed=meta["seed"],
                   history=pd.read_csv(folder / "history.csv"),
-                  metrics=json.loads((folder / "metrics.json").read_text()))
+                  metrics=json.loads((folder / "metrics.json").read_text()),
+                  environment=_read_environment(folder))
+
+
+def _read_environment(folder: Path) -> dict | None:
+    path = folder / ENVIRONMENT
+    return json.loads(path.read_text()) if path.exists() else None
 
 
 def read_all(root: Path | None = None) -> list[Record]:
@@ -137,9 +152,15 @@ def add_predictions(record: Record, predictions: dict, root: Path | None = None)
 
 
 def save(config: RunConfig, seed: int, history: dict, metrics: dict,
-         root: Path | None = None, predictions: dict | None = None) -> Record:
-    """Write the record's files into a temporary folder, then rename it into place."""
-    tmp, final = _write_tmp(config, seed, history, metrics, root, predictions)
+         root: Path | None = None, predictions: dict | None = None,
+         environment: dict | None = None, executor: str = "local") -> Record:
+    """Write the record's files into a temporary folder, then rename it into place.
+
+    `environment` is what `environment.capture()` gave where the run trained
+    (`training.train` returns it); `executor` names what ran it ("local", "dask").
+    """
+    tmp, final = _write_tmp(config, seed, history, metrics, root, predictions,
+                            {**(environment or {}), "executor": executor})
     try:
         os.rename(tmp, final)
     except OSError:
@@ -152,9 +173,11 @@ def save(config: RunConfig, seed: int, history: dict, metrics: dict,
 
 
 def replace(config: RunConfig, seed: int, history: dict, metrics: dict,
-            root: Path | None = None, predictions: dict | None = None) -> Record:
+            root: Path | None = None, predictions: dict | None = None,
+            environment: dict | None = None, executor: str = "local") -> Record:
     """Store a run in place of its existing record (a record retrained on purpose)."""
-    tmp, final = _write_tmp(config, seed, history, metrics, root, predictions)
+    tmp, final = _write_tmp(config, seed, history, metrics, root, predictions,
+                            {**(environment or {}), "executor": executor})
     if final.exists():
         _swap(tmp, final)
     else:
@@ -162,7 +185,7 @@ def replace(config: RunConfig, seed: int, history: dict, metrics: dict,
     return read(final)
 
 
-def _write_tmp(config, seed, history, metrics, root, predictions) -> tuple[Path, Path]:
+def _write_tmp(config, seed, history, metrics, root, predictions, trained_in) -> tuple[Path, Path]:
     key = run_key(config, seed)
     final = record_dir(key, root)
     final.parent.mkdir(parents=True, exist_ok=True)
@@ -176,6 +199,7 @@ def _write_tmp(config, seed, history, metrics, root, predictions) -> tuple[Path,
     (tmp / "metrics.json").write_text(json.dumps(metrics, indent=1, sort_keys=True) + "\n")
     if predictions:
         _write_predictions(tmp / PREDICTIONS, predictions)
+    (tmp / ENVIRONMENT).write_text(json.dumps(trained_in, indent=1, sort_keys=True) + "\n")
     for f in tmp.iterdir():
         with open(f, "rb+") as fh:
             os.fsync(fh.fileno())
@@ -270,3 +294,83 @@ def _open_lock(config: RunConfig, seed: int, root: Path | None):
     lock_dir = (root or paths.results_dir()) / ".locks"
     lock_dir.mkdir(parents=True, exist_ok=True)
     return open(lock_dir / f"{run_key(config, seed)}.lock", "w")
+
+
+# ---------------------------------------------------------------- every run as one table
+
+def table(root: Path | None = None) -> pd.DataFrame:
+    """One row per stored run: key, seed, status, every config value (sequences as
+    tuples), every metric (final and best validation scores, seconds per epoch, test
+    scores where measured), whether predictions are stored, and the environment it
+    trained in as `env_*` columns (empty for records stored before runs kept it).
+
+    Reads each record's small JSON files, not its history: the whole store in a second.
+    """
+    rows = []
+    for folder in sorted((root or paths.results_dir()).glob("[!.]*")):
+        if not (folder / "metrics.json").exists():
+            continue
+        meta = json.loads((folder / "config.json").read_text())
+        metrics = json.loads((folder / "metrics.json").read_text())
+        trained_in = _read_environment(folder) or {}
+        rows.append({"key": folder.name, "seed": meta["seed"], "status": metrics.get("status"),
+                     **RunConfig.from_dict(meta["config"]).to_dict(), **metrics,
+                     "predictions": (folder / PREDICTIONS).exists(),
+                     **{f"env_{k}": v for k, v in trained_in.items()}})
+    return pd.DataFrame(rows) if rows else pd.DataFrame(
+        columns=["key", "seed", "status", *RunConfig().to_dict(), "predictions"])
+
+
+EXPORTS = {".csv": "csv", ".parquet": "parquet"}
+
+
+class ExportError(RuntimeError):
+    """The table cannot be written in the format asked for; the message says what to do."""
+
+
+def export(path: Path, root: Path | None = None) -> pd.DataFrame:
+    """Write `table(root)` to `path`, as CSV or Parquet by its extension.
+
+    Sequences (widths, per-layer values, filters) become JSON text, "[128, 128, 128]",
+    so both formats hold one plain value per cell.
+    """
+    path = Path(path)
+    kind = EXPORTS.get(path.suffix.lower())
+    if kind is None:
+        raise ConfigError(f"cannot export to {path.name!r}: its extension is not one of "
+                          f"{', '.join(EXPORTS)} (e.g. runs.csv).")
+    if kind == "parquet" and importlib.util.find_spec("pyarrow") is None:
+        raise ExportError(f"{path.name}: writing Parquet needs pyarrow, which is not installed; "
+                          "export to .csv, or `pip install pyarrow` first.")
+    frame = table(root)
+    flat = frame.map(lambda v: json.dumps(list(v)) if isinstance(v, tuple) else v)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if kind == "csv":
+        flat.to_csv(path, index=False)
+    else:
+        flat.to_parquet(path, index=False)
+    return frame
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m cifar_mlp.store",
+                                     description="The stored run records.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="command")
+    out = commands.add_parser("export", help="every stored run as one table: runs.csv or runs.parquet")
+    out.add_argument("path", type=Path, help="the file to write; its extension picks the format")
+    out.add_argument("--results", type=Path, help="the records' folder (default: the full profile's)")
+    args = parser.parse_args(argv)
+    root = args.results.resolve() if args.results else None
+    if root is not None and not root.is_dir():
+        raise FileNotFoundError(2, "no such results folder", str(root))
+    frame = export(args.path, root)
+    print(f"{len(frame)} runs, {frame.shape[1]} columns -> {args.path}")
+    return 0
+
+
+if __name__ == "__main__":
+    from cifar_mlp import cli
+
+    cli.run(main)

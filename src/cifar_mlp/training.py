@@ -17,6 +17,7 @@ import numpy as np
 from cifar_mlp import data
 from cifar_mlp.backend import keras, tf
 from cifar_mlp.config import ConfigError, RunConfig
+from cifar_mlp.environment import capture as capture_environment
 from cifar_mlp.models import build_model
 from cifar_mlp.tables import lookup
 
@@ -416,12 +417,14 @@ def compile_model(model: keras.Model, config: RunConfig, steps_per_epoch: int) -
 
 def train(config: RunConfig, seed: int, run_dir: Path | None = None,
           progress_every: int = 0) -> dict:
-    """Train one run and return its record: history per epoch, final metrics, and the
-    final model's predicted class per validation image (and test image with `config.test`).
+    """Train one run and return its record: history per epoch, final metrics, the
+    final model's predicted class per validation image (and test image with `config.test`),
+    and the environment it trained in (`environment.capture`, taken as it starts).
 
     `run_dir` receives TensorBoard logs and checkpoints (nothing is written
     without it). The test set is touched only if `config.test` is set.
     """
+    environment = capture_environment()
     keras.utils.set_random_seed(seed)
     x_train, y_train, x_val, y_val = _tensors(config.train_size, config.val_size, config.split_seed)
     steps = math.ceil(int(x_train.shape[0]) / config.batch_size)
@@ -459,7 +462,8 @@ def train(config: RunConfig, seed: int, run_dir: Path | None = None,
         for name, (x, y) in sets.items():
             metrics.update(_evaluate(loops, x, y, name))
             predictions[name] = predict(model, x)
-    return {"history": history, "metrics": metrics, "model": model, "predictions": predictions}
+    return {"history": history, "metrics": metrics, "model": model, "predictions": predictions,
+            "environment": environment}
 
 
 def _evaluate(loops: CompiledLoops, x, y, prefix: str) -> dict:

@@ -1,0 +1,70 @@
+"""Where and with what a run trained: versions, CPU, host, start time, commit.
+
+`capture()` runs in the process that trains (a worker, perhaps on another
+machine) as the run starts; the store writes what it returns beside the record
+as `environment.json`, outside the run's key: the same run trained elsewhere
+is the same run, and its record says where that was. Timings and last digits
+depend on these (README, "Reproducibility"), so a record keeps them.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import re
+import subprocess
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+
+from cifar_mlp import paths
+
+PACKAGES = ("tensorflow", "keras", "numpy")
+FILE = "environment.json"
+
+
+def capture() -> dict:
+    """This process's environment, flat (one value per key) so a table can hold it."""
+    return {"started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "host": platform.node(), "python": platform.python_version(),
+            **{name: version(name) for name in PACKAGES},
+            "cpu_model": cpu_model(), "cpu_cores": os.cpu_count(), "usable_cores": usable_cores(),
+            "commit": commit()}
+
+
+def version(package: str) -> str | None:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def cpu_model() -> str:
+    """The CPU's name ("AMD EPYC", "Intel Xeon ..."): timings mean little without it."""
+    cpuinfo = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
+    cpu = re.search(r"^model name\s*:\s*(.+)$", cpuinfo, re.M)
+    return cpu.group(1).strip() if cpu else platform.processor() or "unknown"
+
+
+def usable_cores() -> int | None:
+    """The cores this process may run on: fewer than the machine's under a cluster
+    worker's or a container's limit, and what a run's seconds per epoch mean."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not Linux
+        return os.cpu_count()
+
+
+def commit() -> str | None:
+    """The checkout's commit, "+dirty" if tracked files changed; None outside a git checkout."""
+    def git(*args):
+        try:
+            return subprocess.run(["git", "-C", str(paths.project_root()), *args], check=True,
+                                  capture_output=True, text=True, timeout=10).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            return None
+
+    head = git("rev-parse", "--short", "HEAD")
+    if not head:
+        return None
+    return head + ("+dirty" if git("status", "--porcelain", "--untracked-files=no") else "")

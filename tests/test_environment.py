@@ -1,0 +1,33 @@
+"""What a record says about where it trained."""
+
+import json
+import os
+import subprocess
+from datetime import datetime, timedelta, timezone
+from importlib import metadata
+
+from cifar_mlp import environment, paths
+
+FIELDS = {"started", "host", "python", "tensorflow", "keras", "numpy", "cpu_model", "cpu_cores",
+          "usable_cores", "commit"}
+
+
+def test_capture_names_versions_cpu_host_time_and_commit():
+    before = datetime.now(timezone.utc)
+    got = environment.capture()
+    assert set(got) == FIELDS
+    json.dumps(got)  # flat and plain: it goes into environment.json and a table row
+    assert all(not isinstance(v, (dict, list)) for v in got.values())
+    started = datetime.fromisoformat(got["started"])
+    assert before - timedelta(seconds=1) <= started <= datetime.now(timezone.utc)
+    assert got["tensorflow"] == metadata.version("tensorflow") and got["numpy"] == metadata.version("numpy")
+    assert 1 <= got["usable_cores"] <= got["cpu_cores"] == os.cpu_count()
+    assert got["cpu_model"] and got["host"]
+    head = subprocess.run(["git", "-C", str(paths.project_root()), "rev-parse", "--short", "HEAD"],
+                          capture_output=True, text=True).stdout.strip()
+    assert got["commit"] is None if not head else got["commit"].split("+")[0] == head
+
+
+def test_outside_a_checkout_the_commit_is_none(tmp_path, monkeypatch):
+    monkeypatch.setenv("CIFAR_MLP_ROOT", str(tmp_path))
+    assert environment.commit() is None
