@@ -39,24 +39,21 @@ import numpy as np
 import pandas as pd
 from IPython.display import Markdown
 
-from cifar_mlp import config, data, models, plots, report, sweep
+from cifar_mlp import compare, costs, data, models, plots, report
+from cifar_mlp.sections import Baseline
 
 plots.theme()
 
 # %% tags=["parameters"]
 profile = "full"  # "smoke" runs every cell in seconds on 2,000 images
-seeds = None  # None: the profile's (full: 2 seeds, enough to see the spread of one model)
+seeds = None  # None: the profile's (full: 3 seeds, enough to see the spread of one model)
 epochs = None  # None: the profile's (full: 30, well past the best epoch, so overfitting shows)
 train_size = None  # None: the profile's (full: all 45,000 images left after validation)
 val_size = None  # None: the profile's (full: 5,000 images)
 results_dir = None  # None: the profile's run store (full: results/)
 
 # %%
-study = config.study_from(
-    globals(),
-    profiles={"full": dict(seeds=[0, 1], epochs=30)},
-)
-study
+study = Baseline.from_notebook(globals())  # checks every parameter before anything trains
 
 # %% [markdown]
 # ## Data
@@ -95,15 +92,16 @@ balance
 # later notebooks change one thing at a time from here.
 
 # %%
-baseline = study.base(widths=[128, 128, 128], activation="relu", initializer="glorot_uniform",
-                      batchnorm="off", dropout=0.0, l2=0.0, optimizer="adam", lr=1e-3,
-                      batch_size=128)
-runs = {"baseline": baseline}
-n_runs = sweep.plan((runs, study.seeds), root=study.results_dir)
+experiments = study.experiments()
+baseline = experiments["baseline"].variants["baseline"]
+print({k: v for k, v in baseline.to_dict().items()
+       if k in ("widths", "activation", "initializer", "batchnorm", "dropout", "l2", "optimizer",
+                "lr", "batch_size", "epochs")})
+n_runs = study.plan(*experiments.values())
 
 # %%
-df = sweep.sweep(runs, study.seeds, root=study.results_dir)
-hist = sweep.histories(df, root=study.results_dir)
+df = study.run(experiments["baseline"])
+hist = study.histories(df)
 
 # %% [markdown]
 # ## Results
@@ -155,33 +153,32 @@ by_epoch.iloc[sorted({*range(0, len(by_epoch), step), len(by_epoch) - 1})].round
 # ## Conclusions
 
 # %%
-summary = sweep.summarize(df)
-best = sweep.summarize(df, metric="best_val_accuracy")
+summary = compare.summarize(df, metric="last_val_accuracy")
+best = compare.summarize(df, metric="best_val_accuracy")
 best_epoch = int(by_epoch["val_accuracy"].idxmax())  # of the mean curve
 loss_epoch = int(by_epoch["val_loss"].idxmin())  # where validation loss turns up
 last = by_epoch.iloc[-1]
 loss_rise = last["val_loss"] / by_epoch["val_loss"].min() - 1
-drop = best.loc["baseline", "mean"] - summary.loc["baseline", "mean"]
-spread = max(summary.loc["baseline", "std"], best.loc["baseline", "std"])
-noise = ("more than the spread between seeds" if len(study.seeds) > 1 and drop > spread
-         else "inside the spread between seeds" if len(study.seeds) > 1
-         else "with one seed, so of unknown significance")
+# The best epoch against the last epoch of the same runs, paired by seed.
+by_rule = pd.concat([df.assign(variant="best epoch", score=df["best_val_accuracy"]),
+                     df.assign(variant="last epoch", score=df["last_val_accuracy"])])
+noise = compare.difference(compare.paired(by_rule, "best epoch", "last epoch", metric="score"))
 epochs_seen = sorted(set(df["best_epoch"]))
 at = f"epoch {epochs_seen[0]}" if len(epochs_seen) == 1 else f"epochs {epochs_seen[0]}–{epochs_seen[-1]}"
 if loss_epoch < study.epochs:
     overfitting = (f"Validation loss is lowest at epoch {loss_epoch} and then rises by "
                    f"{loss_rise:.0%} by epoch {study.epochs}, while training loss keeps falling: "
                    "from there on the model learns the training images rather than the classes. "
-                   f"Validation accuracy lags: it peaks at epoch {best_epoch} of the mean curve "
-                   f"and ends {drop:.3f} lower, {noise}.")
+                   f"Validation accuracy lags: it peaks at epoch {best_epoch} of the mean curve; "
+                   f"best epoch against last epoch, paired by seed: {noise}.")
 else:
     overfitting = (f"Validation loss is still falling at epoch {study.epochs}: "
                    "by that measure the model has not started to overfit yet.")
 Markdown(f"""
 * **Accuracy.** The plain 3×128 MLP ({per_seed['params'].iloc[0]:,} parameters,
   {layers['share'].iloc[0]:.0%} of them in the first layer) reaches its best validation
-  accuracy, {sweep.mean_std(best, 'baseline')}, at {at}, {best.loc['baseline', 'mean'] / 0.1:.1f}×
-  chance. After all {study.epochs} epochs it is at {sweep.mean_std(summary, 'baseline')}.
+  accuracy, {compare.describe(best, 'baseline')}, at {at}, {best.loc['baseline', 'mean'] / 0.1:.1f}×
+  chance. After all {study.epochs} epochs it is at {compare.describe(summary, 'baseline')}.
 * **Overfitting.** {overfitting}
 * **The gap.** Training accuracy climbs to {last['accuracy']:.3f} while validation accuracy stays
   at {last['val_accuracy']:.3f}: a train–validation gap of {last['gap']:.3f} at the last epoch,
@@ -197,8 +194,8 @@ report.publish(
     headline=f"A plain 3×128 MLP peaks at {best.loc['baseline', 'mean']:.3f} validation accuracy "
              f"(epoch {best_epoch}), then overfits: train−val gap {last['gap']:.2f} "
              f"after {study.epochs} epochs",
-    numbers={"best val accuracy": sweep.mean_std(best, "baseline"),
-             "last-epoch val accuracy": sweep.mean_std(summary, "baseline"),
+    numbers={"best val accuracy": compare.describe(best, "baseline"),
+             "last-epoch val accuracy": compare.describe(summary, "baseline"),
              "best epoch (mean curve)": best_epoch,
              "val loss minimum at epoch": loss_epoch,
              "train−val gap, last epoch": float(last["gap"]),
@@ -217,7 +214,7 @@ assert (df["status"] == "ok").all(), "the baseline diverged"
 assert (df["epochs_run"] == study.epochs).all(), "a run stopped early"
 assert (df["best_val_accuracy"] > 0.2).all(), "barely above chance (0.1)"
 assert (df["params"] == layers["parameters"].sum()).all(), "the stored run is not this model"
-assert layers["parameters"].sum() == sweep.weight_count(baseline) == 427_658, "3×128 has 427,658 weights"
+assert layers["parameters"].sum() == costs.weight_count(baseline) == 427_658, "3×128 has 427,658 weights"
 assert hist.groupby("seed")["loss"].agg(lambda s: s.iloc[-1] < s.iloc[0]).all(), "training loss did not fall"
 counts = balance.drop(index="total")
 assert balance.loc["total"].tolist() == [len(split.y_train), len(split.y_val), len(raw["y_test"])]

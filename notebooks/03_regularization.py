@@ -44,13 +44,14 @@
 import pandas as pd
 from IPython.display import Markdown
 
-from cifar_mlp import config, data, plots, report, store, sweep
+from cifar_mlp import compare, data, plots, report
+from cifar_mlp.sections import Regularization
 
 plots.theme()
 
 # %% tags=["parameters"]
 profile = "full"  # "smoke" runs every cell in seconds on 2,000 images
-seeds = None  # None: the profile's (full: 2 seeds for dropout, L2 and batch size)
+seeds = None  # None: the profile's (full: 3 seeds for every comparison)
 epochs = None  # None: the profile's (full: 15, long enough for the baseline to overfit)
 train_size = None  # None: the profile's (full: all 45,000 images left after validation)
 val_size = None  # None: the profile's (full: 5,000 images)
@@ -60,26 +61,10 @@ dropout_rates = None  # fractions of units dropped; 0 is the baseline
 dropout_positions = None  # "input": on the 3,072 pixels (input_dropout); "hidden": after each hidden layer
 l2s = None  # L2 strengths on every kernel; 0 is the baseline
 initializers = None  # He-normal suits ReLU in theory; Glorot-uniform is Keras' default
-batch_sizes = None  # batch 32 takes about 3× the seconds per epoch of batch 128
-close_seeds = None  # more seeds for BatchNorm and initializer, whose effects are small
+batch_sizes = None  # smaller batches take more, cheaper steps per epoch
 
 # %%
-study = config.study_from(
-    globals(),
-    profiles={
-        "full": dict(seeds=[0, 1], epochs=15, batchnorms=["off", "before", "after"],
-                     dropout_rates=[0.0, 0.1, 0.2, 0.3, 0.5], dropout_positions=["input", "hidden"],
-                     l2s=[0.0, 1e-5, 5e-5, 1e-4, 1e-3], initializers=["glorot_uniform", "he_normal"],
-                     batch_sizes=[32, 64, 128, 256], close_seeds=[0, 1, 2]),
-        "smoke": dict(batchnorms=["off", "before", "after"], dropout_rates=[0.0, 0.2],
-                      dropout_positions=["input", "hidden"], l2s=[0.0, 1e-4],
-                      initializers=["glorot_uniform", "he_normal"], batch_sizes=[32, 128],
-                      close_seeds=[0]),
-    },
-    batchnorms=batchnorms, dropout_rates=dropout_rates, dropout_positions=dropout_positions,
-    l2s=l2s, initializers=initializers, batch_sizes=batch_sizes, close_seeds=close_seeds,
-)
-study
+study = Regularization.from_notebook(globals())  # checks every parameter before anything trains
 
 # %% [markdown]
 # ## Data
@@ -98,28 +83,15 @@ print(f"train {split.x_train.shape}, validation {split.x_val.shape}")
 # Every sweep changes one thing from the 3×128 baseline, so the baseline run
 # (the same config and seed) is shared by all of them and trained once. Input
 # dropout is the config's `input_dropout` (on the pixels), hidden dropout its
-# `dropout` (after every hidden activation). Batch 32 costs about three times
-# the seconds per epoch of batch 128; the plan below counts that, and the
-# whole notebook still fits its budget with two seeds for every batch size.
+# `dropout` (after every hidden activation). Small batches cost more seconds
+# per epoch; the plan below counts that.
 
 # %%
-DROPOUT_KEY = {"input": "input_dropout", "hidden": "dropout"}
-sweeps = {
-    "batchnorm": ({f"BN {bn}": study.base(batchnorm=bn) for bn in study.batchnorms},
-                  study.close_seeds),
-    "dropout": ({f"{pos} {rate:g}": study.base(**{DROPOUT_KEY[pos]: rate})
-                 for pos in study.dropout_positions for rate in study.dropout_rates}, study.seeds),
-    "l2": ({f"L2 {l2:g}": study.base(l2=l2) for l2 in study.l2s}, study.seeds),
-    "initializer": ({init: study.base(initializer=init) for init in study.initializers},
-                    study.close_seeds),
-    "batch_size": ({f"batch {b}": study.base(batch_size=b) for b in study.batch_sizes}, study.seeds),
-}
-n_runs = sweep.plan(*sweeps.values(), root=study.results_dir)
+experiments = study.experiments()  # declared in cifar_mlp.sections.regularization
+n_runs = study.plan(*experiments.values())
 
 # %%
-frames = {}
-for family, (runs, run_seeds) in sweeps.items():
-    frames[family] = sweep.sweep(runs, run_seeds, root=study.results_dir).assign(family=family)
+frames = {family: study.run(e).assign(family=family) for family, e in experiments.items()}
 df = pd.concat(frames.values(), ignore_index=True)
 # Overfitting: training accuracy of the last epoch minus the final validation accuracy.
 df["gap"] = df["train_accuracy"] - df["val_accuracy"]
@@ -127,7 +99,8 @@ df["position"] = df["variant"].str.split().str[0].where(df["family"] == "dropout
 df["rate"] = df["input_dropout"] + df["dropout"].astype(float)
 df["L2"] = df["l2"].map("{:g}".format)  # a category: a log axis has no place for 0
 # The baseline run is in every sweep under a different name; `unique` holds each run once.
-baseline_keys = {store.run_key(study.base(), s) for s in {*study.seeds, *study.close_seeds}}
+baseline_keys = set(df.loc[df["variant"] == df["family"].map(
+    {f: e.reference for f, e in experiments.items()}), "key"])
 is_baseline = df["key"].isin(baseline_keys)
 unique = pd.concat([df[~is_baseline].drop_duplicates("key"),
                     df[is_baseline].drop_duplicates("key").assign(variant="baseline", family="baseline")],
@@ -144,13 +117,17 @@ unique = pd.concat([df[~is_baseline].drop_duplicates("key"),
 # smaller than it is.
 
 # %%
+METRIC = "best_val_accuracy"  # every run at its best validation epoch: like with like
+
+
 def overview(family):
-    """Best val accuracy over seeds, plus last-epoch val accuracy, gap and cost, in sweep order."""
+    """Each variant against the family's baseline (paired by seed), with gap and cost."""
     rows = df[df["family"] == family]
-    table = sweep.summarize(rows, metric="best_val_accuracy")
-    extra = rows.groupby("variant")[["val_accuracy", "gap", "best_epoch", "seconds_per_epoch"]].mean()
-    table = table.join(extra.rename(columns={"val_accuracy": "last_val_accuracy"}))
-    return table.loc[rows["variant"].unique()].drop(columns="diverged").round(4)
+    table = compare.against(rows, experiments[family].reference, metric=METRIC).set_index("variant")
+    extra = rows.groupby("variant")[["last_val_accuracy", "gap", "best_epoch", "seconds_per_epoch"]].mean()
+    return table.join(extra).round({"mean": 3, "diff": 3, "ci_low": 3, "ci_high": 3,
+                                    "last_val_accuracy": 3, "gap": 3, "best_epoch": 1,
+                                    "seconds_per_epoch": 2})
 
 
 def show(family, x, name, title, **kwargs):
@@ -206,8 +183,8 @@ show("initializer", "initializer", "initializer", "He-normal against Glorot-unif
 # %% [markdown]
 # ### Batch size
 #
-# Smaller batches take more, cheaper steps per epoch; on this CPU the
-# per-step overhead makes an epoch of batch 32 several times slower.
+# Smaller batches take more, cheaper steps per epoch; the table gives each
+# batch size's seconds per epoch on this CPU.
 
 # %%
 overview("batch_size")
@@ -232,13 +209,13 @@ plots.tradeoff(unique, x="gap", metric="best_val_accuracy",
 # (training accuracy left, validation right; means over seeds):
 
 # %%
-best_by_family = {f: sweep.summarize(df[df["family"] == f], metric="best_val_accuracy").index[0]
-                  for f in sweeps}
+best_by_family = {f: compare.best(df[df["family"] == f], metric=METRIC).variant
+                  for f in experiments}
 picked = pd.concat([unique[unique["variant"] == "baseline"]] +
                    [df[(df["family"] == f) & (df["variant"] == v)] for f, v in best_by_family.items()]
                    ).drop_duplicates("key")  # a family whose best is the baseline adds nothing
 curves_path = study.figures_dir / "03_curves.png"
-plots.curves(sweep.histories(picked, root=study.results_dir), metrics=("accuracy", "val_accuracy"),
+plots.curves(study.histories(picked), metrics=("accuracy", "val_accuracy"),
              name=curves_path.stem, folder=study.figures_dir,
              title="Baseline against the best of each family");
 
@@ -246,57 +223,52 @@ plots.curves(sweep.histories(picked, root=study.results_dir), metrics=("accuracy
 # ## Conclusions
 
 # %%
-summaries = {f: sweep.summarize(df[df["family"] == f], metric="best_val_accuracy") for f in sweeps}
+# Each family's choice for the recipe: its best variant, only if it beats the baseline by the
+# rule (paired by seed, 95 % interval above zero); otherwise the baseline's setting stays.
+picks = {f: compare.choose(df[df["family"] == f], e.reference, metric=METRIC)
+         for f, e in experiments.items()}
 gaps = df.groupby(["family", "variant"])["gap"].mean()
-REFERENCE = {"batchnorm": "BN off", "dropout": "hidden 0", "l2": "L2 0",
-             "initializer": "glorot_uniform", "batch_size": "batch 128"}
-
-
-def line(family, what):
-    summary = summaries[family]
-    reference = REFERENCE[family] if REFERENCE[family] in summary.index else summary.index[-1]
-    best = summary.index[0]
-    other = reference if best != reference else summary.index[min(1, len(summary) - 1)]
-    shown = dict.fromkeys([best, other])  # as in best_against: the reference, or the runner-up
-    gap_text = ", ".join(f"{gaps[family, v]:.3f} for *{v}*" for v in shown)
-    return (f"* **{what}**: {sweep.best_against(summary, reference)}. Gap at the last epoch: "
-            f"{gap_text}; smallest: *{gaps[family].idxmin()}* ({gaps[family].min():.3f}).")
-
-
-overall = sweep.summarize(unique, metric="best_val_accuracy")
+overall = compare.best(unique, metric=METRIC)
 variant_gaps = unique.groupby("variant")["gap"].mean()
 baseline_gap = variant_gaps["baseline"]
 batch = overview("batch_size")
-small_s = batch.loc[f"batch {min(study.batch_sizes)}", "seconds_per_epoch"]
-large_s = batch.loc[f"batch {max(study.batch_sizes)}", "seconds_per_epoch"]
+small_b, large_b = f"batch {min(study.batch_sizes)}", f"batch {max(study.batch_sizes)}"
+small_s, large_s = (batch.loc[b, "seconds_per_epoch"] for b in (small_b, large_b))
+NAMES = {"batchnorm": "BatchNorm", "dropout": "Dropout", "l2": "L2", "initializer": "Initializer",
+         "batch_size": "Batch size"}
+
+
+def line(family):
+    shown = dict.fromkeys([picks[family].best, experiments[family].reference])
+    gap_text = ", ".join(f"{gaps[family, v]:.3f} for *{v}*" for v in shown)
+    return (f"* **{NAMES[family]}**: {picks[family].sentence}. Gap at the last epoch: {gap_text}; "
+            f"smallest: *{gaps[family].idxmin()}* ({gaps[family].min():.3f}).")
+
+
 Markdown("\n".join([
-    line("batchnorm", "BatchNorm"),
-    line("dropout", "Dropout"),
-    line("l2", "L2"),
-    line("initializer", "Initializer"),
-    line("batch_size", "Batch size"),
-    f"* **Cost of small batches**: an epoch takes {small_s:.2f} s at *batch {min(study.batch_sizes)}* "
-    f"against {large_s:.2f} s at *batch {max(study.batch_sizes)}* ({small_s / large_s:.1f}×).",
-    f"* **Overall**: {sweep.best_against(overall, 'baseline')}. The baseline's gap is {baseline_gap:.3f}, and "
-    f"{(variant_gaps.drop('baseline') < baseline_gap).sum()} of {len(variant_gaps) - 1} other "
-    f"variants overfit less (smaller gap).",
+    *map(line, experiments),
+    f"* **Cost of small batches**: an epoch takes {small_s:.2f} s at *{small_b}* against "
+    f"{large_s:.2f} s at *{large_b}* ({small_s / large_s:.1f}×).",
+    f"* **Overall**: the best single change is *{overall.variant}* at "
+    f"{compare.describe(compare.summarize(unique, metric=METRIC), overall.variant)}. The baseline's "
+    f"gap is {baseline_gap:.3f}, and {(variant_gaps.drop('baseline') < baseline_gap).sum()} of "
+    f"{len(variant_gaps) - 1} other variants overfit less (smaller gap).",
 ]))
 
 # %%
-# For the recipe: each family's best variant on validation, as the config values it changed.
-# They were measured one at a time; the recipe checks that they still help together.
-FAMILY_KEYS = {"batchnorm": ["batchnorm"], "dropout": ["dropout", "input_dropout"], "l2": ["l2"],
-               "initializer": ["initializer"], "batch_size": ["batch_size"]}
-chosen = {key: getattr(sweeps[f][0][best_by_family[f]], key)
-          for f, keys in FAMILY_KEYS.items() for key in keys}
+# For the recipe: each family's choice, as the config values it changed. They were measured
+# one at a time; 06 checks whether they still help together (its ablation).
+chosen = {key: value for f, e in experiments.items()
+          for key, value in e.variants[picks[f].variant].changed().items()
+          if key not in ("epochs", "train_size", "val_size")}
 
 report.publish(
     study, "03_regularization",
-    headline=f"Best single change: {overall.index[0]} ({sweep.mean_std(overall, overall.index[0])}); "
-             f"the baseline's train−val gap of {baseline_gap:.2f} shrinks to "
-             f"{gaps.min():.2f} with {gaps.idxmin()[1]}",
-    numbers={**{f"best {f}": f"{v} ({sweep.mean_std(summaries[f], v)})"
-                for f, v in best_by_family.items()},
+    headline=f"Best single change: {overall.variant}; chosen for the recipe: "
+             f"{', '.join(picks[f].variant for f in experiments if picks[f].variant != experiments[f].reference) or 'nothing beyond the baseline'}; "
+             f"the baseline's train−val gap of {baseline_gap:.2f} shrinks to {gaps.min():.2f} with "
+             f"{gaps.idxmin()[1]}",
+    numbers={**{f"{NAMES[f]}": picks[f].verdict_line for f in experiments},
              "baseline gap": float(baseline_gap),
              "smallest gap": f"{gaps.idxmin()[1]} ({gaps.min():.3f})"},
     figure=tradeoff_path,
@@ -308,9 +280,9 @@ report.publish(
 # Sanity checks: fail loudly if the runs above are nonsense.
 
 # %%
-for family, (runs, run_seeds) in sweeps.items():
+for family, e in experiments.items():
     rows = frames[family]
-    assert len(rows) == len(runs) * len(run_seeds), f"{family}: missing runs"
+    assert len(rows) == len(e.variants) * len(e.seeds), f"{family}: missing runs"
     assert (rows["status"] == "ok").all(), f"{family}: a run diverged"
     assert (rows["best_val_accuracy"] > 0.2).all(), f"{family}: a run is barely above chance (0.1)"
 assert len(unique) == n_runs, "plan and runs disagree"

@@ -38,9 +38,12 @@
 # ## Setup
 
 # %%
+import pandas as pd
 from IPython.display import Markdown
 
-from cifar_mlp import config, data, plots, report, sweep
+from cifar_mlp import compare, data, plots, report
+from cifar_mlp.sections import Optimizers
+from cifar_mlp.sections.optimizers import kind_of
 
 plots.theme()
 
@@ -62,27 +65,7 @@ rhos = None  # RMSprop's rho: how long it averages squared gradients
 weight_decays = None  # AdamW's decoupled weight decay (on top of the model's L2)
 
 # %%
-study = config.study_from(
-    globals(),
-    profiles={
-        "full": dict(seeds=[0, 1, 2], epochs=15,
-                     optimizers=["adam", "sgd_momentum", "sgd_nesterov", "rmsprop", "adamw"],
-                     adam_lrs=[3e-4, 1e-3, 3e-3], sgd_lrs=[0.01, 0.03, 0.1],
-                     rmsprop_lrs=[1e-4, 3e-4, 1e-3],
-                     adam_betas=[[0.9, 0.999], [0.8, 0.999], [0.9, 0.99]],
-                     momentums=[0.9, 0.8, 0.95], rhos=[0.9, 0.95, 0.99],
-                     weight_decays=[1e-4, 1e-5, 1e-3]),
-        # Three optimizers, two rates for Adam and two values of its betas, so
-        # every selection step has something to choose from.
-        "smoke": dict(optimizers=["adam", "sgd_nesterov", "rmsprop"],
-                      adam_lrs=[1e-3, 3e-3], sgd_lrs=[0.03], rmsprop_lrs=[1e-3],
-                      adam_betas=[[0.9, 0.999], [0.8, 0.999]], momentums=[0.9],
-                      rhos=[0.9], weight_decays=[1e-4]),
-    },
-    optimizers=optimizers, adam_lrs=adam_lrs, sgd_lrs=sgd_lrs, rmsprop_lrs=rmsprop_lrs,
-    adam_betas=adam_betas, momentums=momentums, rhos=rhos, weight_decays=weight_decays,
-)
-study
+study = Optimizers.from_notebook(globals())  # checks every parameter before anything trains
 
 # %% [markdown]
 # ## Data
@@ -91,7 +74,7 @@ study
 # untouched until the final recipe.
 
 # %%
-reference = study.base(batchnorm="before", dropout=0.1, l2=5e-5)
+reference = study.usual("adam")
 # uint8, as the runs hold it: a quarter of float32's memory (they scale each batch)
 split = data.load_split(reference.val_size, reference.train_size, reference.split_seed,
                         scaled=False)
@@ -109,59 +92,23 @@ print(f"train {split.x_train.shape}, validation {split.x_val.shape}, "
 
 # %%
 tuning_seed = study.seeds[:1]
-schedules = ["constant", "warmup_cosine"]
-kinds = {"adam": dict(optimizer="adam"), "sgd_momentum": dict(optimizer="sgd"),
-         "sgd_nesterov": dict(optimizer="sgd", nesterov=True),
-         "rmsprop": dict(optimizer="rmsprop"), "adamw": dict(optimizer="adamw")}
-config.check_keys(study.optimizers, allowed=list(kinds), what="optimizer")
-lr_grids = {"adam": study.adam_lrs, "sgd_momentum": study.sgd_lrs, "sgd_nesterov": study.sgd_lrs,
-            "rmsprop": study.rmsprop_lrs, "adamw": study.adam_lrs}
-own_values = {"adam": [dict(beta_1=b1, beta_2=b2) for b1, b2 in study.adam_betas],
-              "sgd_momentum": [dict(momentum=m) for m in study.momentums],
-              "sgd_nesterov": [dict(momentum=m) for m in study.momentums],
-              "rmsprop": [dict(rho=r) for r in study.rhos],
-              "adamw": [dict(weight_decay=w) for w in study.weight_decays]}
-lr_grids, own_values = ({opt: d[opt] for opt in study.optimizers} for d in (lr_grids, own_values))
-# Each optimizer as usually configured: the first value of its own hyperparameter.
-usual = {opt: reference.replace(**kinds[opt], **own_values[opt][0]) for opt in study.optimizers}
-at_most = (sum(map(len, lr_grids.values())) + sum(map(len, own_values.values()))
-           + len(usual) * len(schedules) * len(study.seeds))
-print(f"whole notebook: at most {at_most} runs of {study.epochs} epochs (fewer: stages share "
-      f"runs), about {at_most * sweep.estimated_seconds(reference) / 60:.0f} min of training")
+print(f"stage 1: {len(study.rates().variants)} runs on seed {tuning_seed[0]}; stages 2 and 3 "
+      "follow from its choices (declared in cifar_mlp.sections.optimizers)")
 
 # %% [markdown]
 # ### Stage 1: a learning rate per optimizer
 
 # %%
-def optimizer_of(variant):
-    """The optimizer's name that starts every variant name, e.g. "adam lr=0.001" → "adam"."""
-    return variant.split()[0].rstrip(",")
-
-
-def tune(runs):
-    """Train a stage's runs on the tuning seed; its runs, and the best per optimizer."""
-    sweep.plan((runs, tuning_seed), root=study.results_dir)
-    df = sweep.sweep(runs, tuning_seed, root=study.results_dir)
-    df["optimizer_name"] = df["variant"].map(optimizer_of)
-    return df, df.loc[df.groupby("optimizer_name")["val_accuracy"].idxmax()].set_index("optimizer_name")
-
-
-grid_runs = {f"{opt} lr={lr:g}": usual[opt].replace(lr=lr)
-             for opt in usual for lr in lr_grids[opt]}
-grid, best_lr = tune(grid_runs)
+stages = study.stages()  # each stage chooses from the stored runs of the one before
+grid, best_lr = stages.rates, stages.best_lr
+grid["optimizer_name"] = grid["variant"].map(kind_of)
 best_lr[["variant", "lr", "val_accuracy"]].round(4)
 
 # %% [markdown]
 # ### Stage 2: each optimizer's own hyperparameter at its best rate
 
 # %%
-def setting(changes):
-    return ", ".join(f"{k}={v:g}" for k, v in changes.items())
-
-
-own_runs = {f"{opt} {setting(changes)}": grid_runs[best_lr.loc[opt, "variant"]].replace(**changes)
-            for opt, values in own_values.items() for changes in values}
-own, tuned = tune(own_runs)
+own, tuned = stages.own, stages.tuned
 tuned[["variant", "lr", "val_accuracy"]].round(4)
 
 # %% [markdown]
@@ -171,13 +118,11 @@ tuned[["variant", "lr", "val_accuracy"]].round(4)
 # it over the first two epochs and decays it to zero by the last.
 
 # %%
-final_runs = {f"{opt}, {schedule}": own_runs[tuned.loc[opt, "variant"]].replace(schedule=schedule)
-              for opt in usual for schedule in schedules}
-n_final = sweep.plan((final_runs, study.seeds), root=study.results_dir)
-final = sweep.sweep(final_runs, study.seeds, root=study.results_dir)
-final["optimizer_name"] = final["variant"].map(optimizer_of)
+final_runs = stages.experiments["final"].variants
+final = stages.final
+final["optimizer_name"] = final["variant"].map(kind_of)
 labels = final.groupby("variant")[["optimizer_name", "schedule"]].first()
-hist = sweep.histories(final, root=study.results_dir).join(labels, on="variant")
+hist = study.histories(final).join(labels, on="variant")
 
 # %% [markdown]
 # ## Results
@@ -201,8 +146,9 @@ plots.heatmap(grid, x="lr", y="optimizer_name", name="04_lr_grid", folder=study.
 # tried at a rate tuned for the usual momentum: a fair but not exhaustive search.
 
 # %%
-plots.bars(sweep.summarize(own), name="04_own_hyperparameters", folder=study.figures_dir,
-           title="Stage 2: own hyperparameter at the best rate (1 seed)");
+plots.intervals(compare.summarize(own, metric="val_accuracy"), metric="val_accuracy",
+                name="04_own_hyperparameters", folder=study.figures_dir,
+                title="Stage 2: own hyperparameter at the best rate (1 seed)");
 
 # %%
 own.set_index("variant")[["lr", "val_accuracy", "best_val_accuracy"]].round(4)
@@ -210,16 +156,18 @@ own.set_index("variant")[["lr", "val_accuracy", "best_val_accuracy"]].round(4)
 # %% [markdown]
 # ### The tuned optimizers over seeds
 #
-# Final-model validation accuracy, mean ± std over seeds, for both schedules.
+# Final-model validation accuracy (no run restores an earlier epoch here), mean
+# and 95 % interval over seeds, for both schedules.
 
 # %%
-summary = sweep.summarize(final)
+METRIC = "val_accuracy"
+summary = compare.summarize(final, metric=METRIC)
 final_path = study.figures_dir / "04_final.png"
-plots.bars(summary, name=final_path.stem, folder=study.figures_dir,
-           title="Tuned optimizers, mean ± std over seeds");
+plots.intervals(summary, metric=METRIC, name=final_path.stem, folder=study.figures_dir,
+                title="Tuned optimizers over seeds");
 
 # %%
-acc = {name: sweep.mean_std(summary, name) for name in summary.index}
+acc = {name: compare.describe(summary, name) for name in summary.index}
 table = summary.join(labels).assign(accuracy=summary.index.map(acc))
 table.pivot(index="optimizer_name", columns="schedule", values="accuracy")
 
@@ -237,17 +185,18 @@ plots.curves(hist[hist["schedule"] == "constant"], metrics=("loss", "val_accurac
 
 # %%
 def ranking(schedule):
-    """The schedule's winner and, for every other optimizer, its gap and noise verdict."""
-    rows = table[table["schedule"] == schedule]
-    winner = rows.index[0]
-    others = "; ".join(f"{rows.loc[name, 'optimizer_name']} {acc[name]} "
-                       f"({sweep.noise_verdict(summary, name, winner)})" for name in rows.index[1:])
-    return rows.loc[winner, "optimizer_name"], winner, others
+    """The schedule's best optimizer, and every other one against it, paired by seed."""
+    rows = final[final["schedule"] == schedule]
+    top = compare.best(rows, metric=METRIC)
+    others = "; ".join(f"{r.variant.split(',')[0]} "
+                       f"{compare.difference(compare.paired(rows, r.variant, top.variant, metric=METRIC))}"
+                       for r in top.table.iloc[1:].itertuples())
+    return kind_of(top.variant), top.variant, others
 
 
 def edge(opt):
     """A warning when the chosen rate sits at the end of its grid (the grid may be too narrow)."""
-    grid_lrs = lr_grids[opt]
+    grid_lrs = study.lr_grid(opt)
     if len(grid_lrs) > 1 and tuned.loc[opt, "lr"] in (min(grid_lrs), max(grid_lrs)):
         return " — at the edge of its grid"
     return ""
@@ -255,42 +204,44 @@ def edge(opt):
 
 choices = "\n".join(
     f"  * {opt}: lr {tuned.loc[opt, 'lr']:g}{edge(opt)}; "
-    f"{tuned.loc[opt, 'variant'].split(' ', 1)[1]} ({tuned.loc[opt, 'val_accuracy']:.3f})"
-    for opt in usual)
+    f"{tuned.loc[opt, 'variant'].split(' ', 1)[1]} ({tuned.loc[opt, 'val_accuracy']:.3f}, 1 seed)"
+    for opt in study.optimizers)
 const_best, const_name, const_rest = ranking("constant")
 warm_best, warm_name, warm_rest = ranking("warmup_cosine")
-gains = (table.pivot_table(index="optimizer_name", columns="schedule", values="mean")
-         .eval("warmup_cosine - constant"))
-schedule_effect = "; ".join(
-    f"{opt} {gain:+.3f} "
-    f"({sweep.noise_verdict(summary, f'{opt}, warmup_cosine', f'{opt}, constant')})"
-    for opt, gain in gains.items())
+schedule_effect = {opt: compare.paired(final, f"{opt}, warmup_cosine", f"{opt}, constant", metric=METRIC)
+                   for opt in study.optimizers}
+gaining = sum(c.verdict == compare.BETTER for c in schedule_effect.values())
 Markdown(f"""
-* **Tuned settings** (stage 1 and 2, seed {tuning_seed[0]}, validation accuracy in brackets):
+* **Tuned settings** (stages 1 and 2, seed {tuning_seed[0]}, validation accuracy in brackets):
 {choices}
-* **Constant rate**: *{const_best}* is best at {acc[const_name]} over {len(study.seeds)} seed(s).
-  Against it: {const_rest}.
-* **Warmup + cosine**: *{warm_best}* is best at {acc[warm_name]}. Against it: {warm_rest}.
-* **Warmup + cosine against a constant rate**, per optimizer: {schedule_effect}
-  ({sum(gains > 0)} of {len(gains)} gain on average).
+* **Constant rate**: *{const_best}* has the best mean, {acc[const_name]}. Each other optimizer
+  against it: {const_rest}.
+* **Warmup + cosine**: *{warm_best}* has the best mean, {acc[warm_name]}. Each other optimizer
+  against it: {warm_rest}.
+* **Warmup + cosine against a constant rate**, per optimizer, paired by seed:
+  {"; ".join(f"{opt} {compare.difference(c)}" for opt, c in schedule_effect.items())}
+  ({gaining} of {len(schedule_effect)} better with the schedule).
 * **Caveats**: the rate and the optimizer's own hyperparameter were chosen on one seed and
   {study.epochs} epochs, and the schedule reuses the rate tuned at a constant rate as its peak.
 """)
 
 # %%
-# For the recipe: the optimizer settings of the best tuned variant over both schedules
-# (notebook 05 decides the schedule).
-optimizer_keys = ("optimizer", "lr", "beta_1", "beta_2", "momentum", "nesterov", "rho",
-                  "weight_decay")
-winner = final_runs[summary.index[0]].to_dict()
+# For the recipe: the best optimizer with warmup + cosine (the reference's schedule; 05 decides
+# the schedule), only if it beats the reference's Adam by the rule; otherwise Adam stays.
+pick = compare.choose(final[final["schedule"] == "warmup_cosine"], "adam, warmup_cosine", metric=METRIC) \
+    if "adam" in study.optimizers else None
+winner = final_runs[pick.variant if pick else warm_name].to_dict()
+optimizer_keys = ("optimizer", "lr", "beta_1", "beta_2", "epsilon", "amsgrad", "momentum",
+                  "nesterov", "rho", "weight_decay")
 report.publish(
     study, "04_optimizers",
-    headline=f"Each optimizer with its own tuned rate: {const_best} is best at a constant rate "
-             f"({acc[const_name]}), {warm_best} with warmup + cosine ({acc[warm_name]})",
-    numbers={"best, constant rate": f"{const_best} {acc[const_name]}",
-             "best, warmup + cosine": f"{warm_best} {acc[warm_name]}",
-             **{f"{opt} lr": float(tuned.loc[opt, "lr"]) for opt in usual},
-             "optimizers gaining from the schedule": f"{sum(gains > 0)} of {len(gains)}"},
+    headline=f"Each optimizer at its own tuned rate: {const_best} has the best mean at a constant "
+             f"rate, {warm_best} with warmup + cosine; for the recipe: "
+             f"{pick.verdict_line if pick else warm_best}",
+    numbers={"best mean, constant rate": f"{const_best} {acc[const_name]}",
+             "best mean, warmup + cosine": f"{warm_best} {acc[warm_name]}",
+             **{f"{opt} lr": float(tuned.loc[opt, "lr"]) for opt in study.optimizers},
+             "better with the schedule": f"{gaining} of {len(schedule_effect)} optimizers"},
     figure=final_path,
     choices={k: winner[k] for k in optimizer_keys},
     runs=[grid, own, final],
@@ -300,9 +251,10 @@ report.publish(
 # Sanity checks: fail loudly if the runs above are nonsense.
 
 # %%
-assert len(grid) == len(grid_runs) and len(own) == len(own_runs), "missing tuning runs"
-assert len(final) == n_final == len(final_runs) * len(study.seeds), "missing final runs"
-assert set(best_lr.index) == set(tuned.index) == set(usual), "an optimizer lost all its runs"
+assert len(grid) == len(stages.experiments["rates"].variants), "missing stage 1 runs"
+assert len(own) == len(stages.experiments["own"].variants), "missing stage 2 runs"
+assert len(final) == len(final_runs) * len(study.seeds), "missing final runs"
+assert set(best_lr.index) == set(tuned.index) == set(study.optimizers), "an optimizer lost all its runs"
 assert (own["status"] == "ok").all() and (final["status"] == "ok").all(), \
     "a tuned setting diverged: only the learning-rate grid may explore unstable rates"
 assert (final["val_accuracy"] > 0.2).all(), "a tuned optimizer is barely above chance (0.1)"
@@ -311,6 +263,7 @@ reused = final[(final["schedule"] == "constant") & (final["seed"] == tuning_seed
 assert set(reused["key"]) == set(tuned["key"]), "the final runs are not the tuned ones"
 assert set(best_lr["key"]) <= set(own["key"]), "stage 2 did not start from the best rate"
 assert (tuned["lr"] == best_lr.loc[tuned.index, "lr"]).all()
-assert winner["lr"] == tuned.loc[optimizer_of(summary.index[0]), "lr"], "published an untuned rate"
+assert winner["lr"] == tuned.loc[kind_of(pick.variant if pick else warm_name), "lr"], \
+    "published an untuned rate"
 if study.profile == "full":
     assert summary["mean"].max() > 0.45, "the tuned reference MLP should clear 0.45"

@@ -43,44 +43,30 @@
 import pandas as pd
 from IPython.display import Markdown
 
-from cifar_mlp import config, data, plots, report, sweep, training
+from cifar_mlp import compare, costs, data, plots, report, training
 from cifar_mlp.backend import tf
+from cifar_mlp.sections import Beyond
 
 plots.theme()
 
 # %% tags=["parameters"]
 profile = "full"  # "smoke" runs every cell in seconds on 2,000 images
-seeds = None  # None: the profile's (full: 3 seeds, for a mean ± spread on the test set)
+seeds = None  # None: the profile's (full: 3 seeds, for a mean and interval on the test set)
 epochs = None  # None: the profile's (full: 40, the wide MLP's epochs that fit the budget)
 train_size = None  # None: the profile's (full: all 45,000 images left after validation)
 val_size = None  # None: the profile's (full: 5,000 images)
 results_dir = None  # None: the profile's run store (full: results/)
-budget_minutes = 10  # the most training time a run may take, on this machine
-reference_epochs = None  # the reference recipe's epochs, as in 06 (full: 30), to read its runs back
+budget_minutes = None  # the most training time a run may take, on this machine (full: 10)
 mlp_widths = None  # the wide MLP's hidden layers (full: 3×1024)
 mlp_batch_size = None  # its batch (full: 256: wide layers use the CPU better on bigger batches)
-augment = "flip_shift"  # "flip": random horizontal flips; "flip_shift": and shifts of up to 4 pixels
-label_smoothing = 0.1  # the share of each target spread evenly over the ten classes
+augment = None  # "flip": random horizontal flips; "flip_shift": and shifts of up to 4 pixels
+label_smoothing = None  # the share of each target spread evenly over the ten classes (full: 0.1)
 cnn_filters = None  # channels of the CNN's conv stages (full: 16, 32, 64)
 cnn_epochs = None  # the CNN's epochs that fit the budget (full: 16)
 cnn_seeds = None  # full: 1 seed: its margin over any MLP dwarfs the MLPs' seed spread
 
 # %%
-study = config.study_from(
-    globals(),
-    profiles={
-        # Measured here (2 cores): 3×1024 with flips and shifts ~11 s per epoch at batch 256;
-        # the 16-32-64 CNN ~28 s (32-64-128 took 84 s: 7 epochs in the budget).
-        "full": dict(seeds=[0, 1, 2], epochs=40, reference_epochs=30, mlp_widths=[1024] * 3,
-                     mlp_batch_size=256, cnn_filters=[16, 32, 64], cnn_epochs=16, cnn_seeds=[0]),
-        "smoke": dict(seeds=[0, 1], epochs=3, reference_epochs=3, mlp_widths=[256] * 3,
-                      mlp_batch_size=256, cnn_filters=[8, 16], cnn_epochs=4, cnn_seeds=[0]),
-    },
-    budget_minutes=budget_minutes, reference_epochs=reference_epochs, mlp_widths=mlp_widths,
-    mlp_batch_size=mlp_batch_size, augment=augment, label_smoothing=label_smoothing,
-    cnn_filters=cnn_filters, cnn_epochs=cnn_epochs, cnn_seeds=cnn_seeds,
-)
-study
+study = Beyond.from_notebook(globals())  # checks every parameter before anything trains
 
 # %% [markdown]
 # ## Data
@@ -119,24 +105,17 @@ plots.image_rows(views, name="07_augmentation", folder=study.figures_dir);
 # dense head (`models.conv_stages`), with the reference's batch of 128.
 
 # %%
-reference = study.base(**config.REFERENCE_RECIPE, epochs=study.reference_epochs, test=True)
-wide = study.base(**{**config.REFERENCE_RECIPE, "widths": study.mlp_widths,
-                     "batch_size": study.mlp_batch_size, "early_stopping": False},
-                  augment=study.augment, label_smoothing=study.label_smoothing, test=True)
-cnn = wide.replace(filters=study.cnn_filters, widths=[128], epochs=study.cnn_epochs, batch_size=128)
-widths = "×".join(map(str, study.mlp_widths)) if len(set(study.mlp_widths)) > 1 \
-    else f"{len(study.mlp_widths)}×{study.mlp_widths[0]}"
-names = {"reference": "reference MLP 3×128", "wide": f"wide MLP {widths}",
-         "cnn": f"CNN {'-'.join(map(str, study.cnn_filters))}"}
-mlps = {names["reference"]: reference, names["wide"]: wide}
-cnns = {names["cnn"]: cnn}
-n_runs = sweep.plan((mlps, study.seeds), (cnns, study.cnn_seeds), root=study.results_dir)
+experiments = study.experiments()  # declared in cifar_mlp.sections.beyond
+mlps, cnns = experiments["mlps"].variants, experiments["cnn"].variants
+ref, big = list(mlps)
+conv = next(iter(cnns))
+wide = mlps[big]
+n_runs = study.plan(*experiments.values())
 
 # %%
-df = pd.concat([sweep.sweep(mlps, study.seeds, root=study.results_dir),
-                sweep.sweep(cnns, study.cnn_seeds, root=study.results_dir)], ignore_index=True)
+df = pd.concat([study.run(e) for e in experiments.values()], ignore_index=True)
 df["minutes"] = df["wall_seconds"] / 60
-hist = sweep.histories(df, root=study.results_dir)
+hist = study.histories(df)
 
 # %% [markdown]
 # ## Results
@@ -148,13 +127,13 @@ hist = sweep.histories(df, root=study.results_dir)
 # and compilation included), seconds per epoch, weights.
 
 # %%
-test_sum = sweep.summarize(df, metric="test_accuracy")
-val_sum = sweep.summarize(df, metric="val_accuracy")
+test_sum = compare.summarize(df, metric="test_accuracy")
+val_sum = compare.summarize(df, metric="val_accuracy")
 cost = df.groupby("variant").agg(params=("params", "first"), epochs=("epochs_run", "max"),
                                   seconds_per_epoch=("seconds_per_epoch", "median"),
                                   minutes=("minutes", "max"))
-table = pd.DataFrame({"test accuracy": {n: sweep.mean_std(test_sum, n) for n in test_sum.index},
-                      "val accuracy": {n: sweep.mean_std(val_sum, n) for n in test_sum.index}}
+table = pd.DataFrame({"test accuracy": {n: compare.describe(test_sum, n) for n in test_sum.index},
+                      "val accuracy": {n: compare.describe(val_sum, n) for n in test_sum.index}}
                      ).join(cost.round(2))
 table["within budget"] = table["minutes"] <= study.budget_minutes
 table
@@ -174,12 +153,13 @@ fig.axes[0].axvline(study.budget_minutes, color="grey", linestyle=":", linewidth
 plots.save(fig, time_path.stem, study.figures_dir);
 
 # %% [markdown]
-# Test accuracy per model, mean ± std over seeds (the CNN: its seed only).
+# Test accuracy per model, mean and 95 % interval over seeds (the CNN: its
+# seed only).
 
 # %%
 test_path = study.figures_dir / "07_test_accuracy.png"
-plots.bars(test_sum, metric="test_accuracy", name=test_path.stem, folder=study.figures_dir,
-           title="Test accuracy of the final models");
+plots.intervals(test_sum, metric="test_accuracy", name=test_path.stem, folder=study.figures_dir,
+                title="Test accuracy of the final models");
 
 # %% [markdown]
 # The wide MLP's training and validation curves. Its training accuracy is
@@ -187,17 +167,16 @@ plots.bars(test_sum, metric="test_accuracy", name=test_path.stem, folder=study.f
 # how far it pulls away from validation says how much the model memorizes.
 
 # %%
-plots.train_val(hist[hist["variant"] == names["wide"]], metrics=("accuracy", "loss"),
+plots.train_val(hist[hist["variant"] == big], metrics=("accuracy", "loss"),
                 name="07_wide_mlp", folder=study.figures_dir,
-                title=f"{names['wide']}, {study.augment}, label smoothing {study.label_smoothing:g}");
+                title=f"{big}, {study.augment}, label smoothing {study.label_smoothing:g}");
 
 # %% [markdown]
 # ## Conclusions
 
 # %%
 GOAL = 0.60  # the MLP test accuracy the study set out to reach within the budget
-ref, big, conv = names["reference"], names["wide"], names["cnn"]
-gain = test_sum.loc[big, "mean"] - test_sum.loc[ref, "mean"]
+gain = compare.paired(df, big, ref, metric="test_accuracy")
 reached = "reaches" if test_sum.loc[big, "mean"] >= GOAL else "falls short of"
 over = table.index[~table["within budget"]].tolist()
 gap_ref = (df[df["variant"] == ref]["train_accuracy"] - df[df["variant"] == ref]["val_accuracy"]).mean()
@@ -205,8 +184,8 @@ gap_big = (df[df["variant"] == big]["train_accuracy"] - df[df["variant"] == big]
 Markdown(f"""
 * **The best MLP in {study.budget_minutes} minutes.** The {big} with {study.augment.replace('_', ' + ')}
   augmentation, label smoothing {study.label_smoothing:g} and {study.epochs} cosine epochs reaches
-  {sweep.mean_std(test_sum, big)} test accuracy over {len(study.seeds)} seeds, {gain:+.3f} over the
-  reference recipe's {sweep.mean_std(test_sum, ref)} ({sweep.noise_verdict(test_sum, big, ref)}), and
+  {compare.describe(test_sum, big)} test accuracy, against the reference recipe's
+  {compare.describe(test_sum, ref)}: {compare.difference(gain)} (paired by seed), and
   {reached} the goal of {GOAL:.2f}. It trains for {cost.loc[big, 'minutes']:.1f} minutes (the slowest
   seed) against the reference's {cost.loc[ref, 'minutes']:.1f}:
   {cost.loc[big, 'params'] / cost.loc[ref, 'params']:.0f}× the weights and
@@ -215,7 +194,7 @@ Markdown(f"""
   whose every epoch sees new variants of the images, against {gap_ref:.3f} for the reference.
 * **The CNN contrast.** The {conv} ({cost.loc[conv, 'params']:,} weights,
   {cost.loc[conv, 'epochs']} epochs, {cost.loc[conv, 'minutes']:.1f} minutes) reaches
-  {sweep.mean_std(test_sum, conv)} test accuracy: {test_sum.loc[conv, 'mean'] - test_sum.loc[big, 'mean']:+.3f}
+  {compare.describe(test_sum, conv)} test accuracy: {test_sum.loc[conv, 'mean'] - test_sum.loc[big, 'mean']:+.3f}
   over the best MLP, with {cost.loc[big, 'params'] / cost.loc[conv, 'params']:.0f}× fewer weights than it.
   Convolutions share each filter across the image and see neighbouring pixels together; an MLP has to
   learn every position separately, which is its ceiling.
@@ -227,12 +206,12 @@ Markdown(f"""
 report.publish(
     study, "07_beyond",
     headline=f"In ≤ {cost['minutes'].max():.0f} minutes of CPU training: wide augmented MLP "
-             f"{sweep.mean_std(test_sum, big)} test accuracy (reference recipe "
-             f"{sweep.mean_std(test_sum, ref)}); a compact CNN {sweep.mean_std(test_sum, conv)}",
-    numbers={f"{big}, test accuracy": sweep.mean_std(test_sum, big),
+             f"{compare.describe(test_sum, big)} test accuracy (reference recipe "
+             f"{compare.describe(test_sum, ref)}); a compact CNN {compare.describe(test_sum, conv)}",
+    numbers={f"{big}, test accuracy": compare.describe(test_sum, big),
              f"{big}, training minutes": float(cost.loc[big, "minutes"]),
-             f"{ref}, test accuracy": sweep.mean_std(test_sum, ref),
-             f"{conv}, test accuracy": sweep.mean_std(test_sum, conv),
+             f"{ref}, test accuracy": compare.describe(test_sum, ref),
+             f"{conv}, test accuracy": compare.describe(test_sum, conv),
              f"{conv}, training minutes": float(cost.loc[conv, "minutes"]),
              f"MLP goal {GOAL:.2f}": reached.replace("falls short of", "missed").replace("reaches", "reached")},
     figure=time_path,
@@ -250,7 +229,7 @@ assert (df.loc[df["variant"] != conv, "test_accuracy"] > 0.15).all(), \
 # The CNN's batch norms need a few hundred steps before their running statistics,
 # used on test images, settle: the smoke profile's 64 steps are too few to judge it.
 # Dense weights and biases; BN before the activation drops a unit's bias and adds 4 numbers.
-assert cost.loc[big, "params"] == sweep.weight_count(wide) + 3 * sum(study.mlp_widths), \
+assert cost.loc[big, "params"] == costs.weight_count(wide) + 3 * sum(study.mlp_widths), \
     "the wide MLP is not the model described"
 assert df.loc[df["variant"] == conv, "params"].iloc[0] < cost.loc[big, "params"]
 assert (hist.groupby(["variant", "seed"])["loss"].agg(lambda s: s.iloc[-1] < s.iloc[0])).all(), \

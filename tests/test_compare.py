@@ -361,3 +361,16 @@ def test_choose_keeps_the_reference_unless_the_best_beats_it():
     assert compare.choose(clear, "big", metric="acc").comparison is None
     with pytest.raises(ValueError, match="unknown variant 'ref'"):
         compare.choose(clear.replace("ref", "other"), "ref", metric="acc")
+
+
+def test_overlaps_and_the_prediction_interval_of_one_more_run():
+    assert compare.overlaps((0.550, 0.557), 0.555, 0.561) == compare.SUPPORTED
+    assert compare.overlaps((0.540, 0.550), 0.555, 0.561) == compare.REFUTED
+    assert compare.overlaps((math.nan, math.nan), 0.555, 0.561) == compare.INCONCLUSIVE
+    low, high = compare.prediction_interval([0.50, 0.52, 0.54])
+    half = stats.t.ppf(0.975, 2) * 0.02 * math.sqrt(1 + 1 / 3)
+    assert low == pytest.approx(0.52 - half) and high == pytest.approx(0.52 + half)
+    # Wider than the interval of the mean: one run varies more than a mean of three.
+    _, mean_low, mean_high = compare.t_interval([0.50, 0.52, 0.54])
+    assert high - low > mean_high - mean_low
+    assert all(math.isnan(x) for x in compare.prediction_interval([0.5]))

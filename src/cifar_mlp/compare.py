@@ -471,6 +471,29 @@ def lies_in(interval: tuple[float, float], low: float, high: float) -> str:
             else REFUTED if ours_high < low or ours_low > high else INCONCLUSIVE)
 
 
+def overlaps(interval: tuple[float, float], low: float, high: float) -> str:
+    """Claim 'about [low, high]' (a range one study reported): supported if our interval
+    reaches it, refuted if it lies wholly outside, where `lies_in` would ask for containment."""
+    ours_low, ours_high = interval
+    if ours_low != ours_low:  # NaN: one seed, no interval
+        return INCONCLUSIVE
+    return SUPPORTED if ours_low <= high and ours_high >= low else REFUTED
+
+
+def prediction_interval(values) -> tuple[float, float]:
+    """Where one more run would land, 95 %: mean ± t·s·√(1 + 1/n) over our seeds.
+
+    A number another study reports from a single run is set against this, not
+    against the interval of our mean: their run had its own seed noise.
+    """
+    values = np.asarray(values, dtype=float)
+    n = len(values)
+    if n < 2:
+        return math.nan, math.nan
+    half = stats.t.ppf((1 + CONFIDENCE) / 2, n - 1) * values.std(ddof=1) * math.sqrt(1 + 1 / n)
+    return float(values.mean() - half), float(values.mean() + half)
+
+
 def overall(*parts: str | None) -> str:
     """A claim of several parts: refuted if any part is, supported if all are; None is a part not tested."""
     parts = [p for p in parts if p is not None]

@@ -88,24 +88,27 @@ class Optimizers(Study):
         """The three stages through the store, each choosing on the first seed."""
         rate_runs = self.rates()
         rates = self.run(rate_runs)
-        at_rate = pick(rates, rate_runs)
-        own_runs = self.own(at_rate)
+        best_lr = pick(rates)
+        own_runs = self.own({k: rate_runs.variants[v] for k, v in best_lr["variant"].items()})
         own = self.run(own_runs)
-        tuned = pick(own, own_runs)
-        return Stages(rates, at_rate, own, tuned, self.run(self.final(tuned)))
+        tuned = pick(own)
+        final_runs = self.final({k: own_runs.variants[v] for k, v in tuned["variant"].items()})
+        return Stages(rates, best_lr, own, tuned, self.run(final_runs),
+                      {"rates": rate_runs, "own": own_runs, "final": final_runs})
 
     def experiments(self) -> dict[str, Experiment]:
-        """The final comparison; its configs depend on the stored tuning runs."""
-        return {"final": self.final(self.stages().tuned)}
+        """The stages' experiments; the second and third depend on the stored tuning runs."""
+        return self.stages().experiments
 
 
 @dataclass(frozen=True)
 class Stages:
     rates: pd.DataFrame      # stage 1: every rate of every optimizer, first seed
-    at_rate: dict            # {kind: config at its best rate}
+    best_lr: pd.DataFrame    # its best run per optimizer (indexed by optimizer)
     own: pd.DataFrame        # stage 2: own hyperparameter at that rate, first seed
-    tuned: dict              # {kind: its tuned config}
+    tuned: pd.DataFrame      # its best run per optimizer: the tuned optimizers
     final: pd.DataFrame      # stage 3: tuned optimizers × schedules over every seed
+    experiments: dict        # the three stages' Experiments
 
 
 def kind_of(variant: str) -> str:
@@ -113,11 +116,10 @@ def kind_of(variant: str) -> str:
     return variant.split()[0].rstrip(",")
 
 
-def pick(df: pd.DataFrame, experiment: Experiment) -> dict:
-    """The best run per optimizer by final validation accuracy: {kind: its config}."""
-    df = df.assign(kind=df["variant"].map(kind_of))
-    best = df.loc[df.groupby("kind")["val_accuracy"].idxmax()]
-    return {row.kind: experiment.variants[row.variant] for row in best.itertuples()}
+def pick(df: pd.DataFrame) -> pd.DataFrame:
+    """The best run per optimizer by final validation accuracy (one seed), indexed by optimizer."""
+    df = df.assign(optimizer_name=df["variant"].map(kind_of))
+    return df.loc[df.groupby("optimizer_name")["val_accuracy"].idxmax()].set_index("optimizer_name")
 
 
 def _setting(changes: dict) -> str:
