@@ -346,8 +346,8 @@ def isolation(df: pd.DataFrame, x: str, metric: str | Sequence[str] = "val_accur
     metrics = [metric] if isinstance(metric, str) else list(metric)
     ok = df[df["status"] == "ok"]
     native = log_x or pd.api.types.is_numeric_dtype(ok[x])
-    fig, axes = plt.subplots(1, len(metrics), squeeze=False,
-                             figsize=(4.6 * len(metrics) + 0.5, 3.8) if len(metrics) > 1 else None)
+    fig, axes = plt.subplots(1, len(metrics), squeeze=False, layout="constrained",
+                             figsize=(3.9 * len(metrics) + 0.6, 3.8) if len(metrics) > 1 else None)
     for ax, m in zip(axes[0], metrics):
         sns.stripplot(ok, x=x, y=m, hue=hue, dodge=hue is not None, alpha=0.55,
                       native_scale=native, ax=ax, legend=False)
@@ -368,7 +368,7 @@ def isolation(df: pd.DataFrame, x: str, metric: str | Sequence[str] = "val_accur
     if len(metrics) == 1:
         axes[0][0].set_title(title)
     elif title:
-        fig.suptitle(title)
+        fig.suptitle(title, fontweight="bold")
     alt = (f"{title + ': ' if title else ''}{' and '.join(label(m) for m in metrics)} against "
            f"{label(x)}; a dot per seed, a line through the means"
            + (f", one line per {hue}" if hue else "")
