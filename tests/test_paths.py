@@ -14,7 +14,8 @@ SHOW = ("import os; from cifar_mlp import paths; "
 # A notebook kernel starts in notebooks/: handed absolute_env(), it finds the folder its parent meant.
 CHILD = ("import os, subprocess, sys; from cifar_mlp import paths; subprocess.run("
          "[sys.executable, '-c', 'from cifar_mlp import paths; print(paths.results_dir())'], "
-         "cwd=sys.argv[1], check=True, env={**os.environ, **(paths.absolute_env() if sys.argv[2] == 'handed' else {})})")
+         "cwd=sys.argv[1], check=True, "
+         "env={**os.environ, **(paths.absolute_env() if sys.argv[2] == 'handed' else {})})")
 
 
 def test_a_relative_folder_is_taken_from_the_current_folder_and_the_environment_is_left_alone(tmp_path):

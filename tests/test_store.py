@@ -127,7 +127,8 @@ def test_table_of_the_committed_store_has_a_row_per_record_folder():
     assert len(df) == len(folders) > 0 and set(df["key"]) == folders
     assert df["key"].is_unique and df["status"].isin(["ok", "diverged"]).all()
     ok = df[df["status"] == "ok"]
-    assert ok["val_accuracy"].between(0, 1).all() and (ok["best_val_accuracy"] >= ok["val_accuracy"] - 1e-9).all()
+    assert ok["val_accuracy"].between(0, 1).all()
+    assert (ok["best_val_accuracy"] >= ok["val_accuracy"] - 1e-9).all()
 
 
 def test_export_writes_csv_with_sequences_as_json(store_root, tmp_path):
