@@ -404,11 +404,21 @@ def test_stale_names_each_page_rendered_from_other_sources(tmp_path, monkeypatch
     assert problem.startswith("01_a.html was rendered from other sources than this checkout's: "
                               "notebooks/01_a.py changed since")
     assert "make report ONLY=01_a" in problem
+    library = tmp_path / "src" / "lib"
+    (library / "templates").mkdir(parents=True)
+    (library / "a.py").write_text("A = 1\n")
+    (library / "templates" / "page.j2").write_text("{{ x }}\n")
+    (library / "notes.txt").write_text("not a source\n")
+    monkeypatch.setattr(provenance, "LIBRARY", library)
     render_now()
+    (library / "notes.txt").write_text("edited, and not a source\n")
+    assert provenance.stale(reports) == []
     (tmp_path / "requirements.lock").write_text("numpy==2.0\n")  # a lock file appears
-    monkeypatch.setattr(provenance, "library_hash", lambda: "another library")
+    (library / "templates" / "page.j2").write_text("{{ y }}\n")
+    (library / "b.py").write_text("B = 2\n")
     (problem,) = provenance.stale(reports)
-    assert "the library" in problem and "the lock file (requirements.lock)" in problem
+    assert "the library (src/lib: b.py, templates/page.j2)" in problem
+    assert "the lock file (requirements.lock)" in problem
     (reports / "provenance.json").unlink()
     assert "run `make report`" in provenance.stale(reports)[0]
 

@@ -49,7 +49,7 @@ def section_sources(notebook: Path) -> dict:
     """The hashes one section page is rendered from: its notebook, the library, the lock."""
     source = notebook_source(notebook)
     return {"notebook": {"path": _shown(source), "sha256": file_hash(source)},
-            "library": library_hash(), "lock": lock_hashes()}
+            "library": library_hash(), "library_files": library_files(), "lock": lock_hashes()}
 
 
 def stale(reports: Path) -> list[str]:
@@ -76,7 +76,7 @@ def stale(reports: Path) -> list[str]:
         if file_hash(path) != notebook["sha256"]:
             changed.append(notebook["path"] if path.exists() else f"{notebook['path']} (gone)")
         if sources.get("library") != library:
-            changed.append(f"the library ({_shown(LIBRARY)})")
+            changed.append(f"the library ({_changed_files(sources.get('library_files'))})")
         if sources.get("lock") != lock:
             changed.append("the lock file (" + (", ".join(sorted(lock)) or "none now") + ")")
         if changed:
@@ -85,14 +85,27 @@ def stale(reports: Path) -> list[str]:
     return problems
 
 
-def library_hash() -> str:
-    """One hash over the library's Python files and page templates, by relative path."""
+def library_files() -> dict[str, str]:
+    """The library's Python files and page templates, by relative path: a short hash each."""
     files = sorted(p for p in LIBRARY.rglob("*") if p.is_file() and "__pycache__" not in p.parts
                    and (p.suffix == ".py" or "templates" in p.relative_to(LIBRARY).parts))
-    digest = hashlib.sha256()
-    for path in files:
-        digest.update(f"{path.relative_to(LIBRARY).as_posix()}\0{file_hash(path)}\n".encode())
-    return digest.hexdigest()
+    return {p.relative_to(LIBRARY).as_posix(): file_hash(p)[:16] for p in files}
+
+
+def library_hash() -> str:
+    """One hash over the library's files (`library_files`)."""
+    listing = "".join(f"{name}\0{digest}\n" for name, digest in library_files().items())
+    return hashlib.sha256(listing.encode()).hexdigest()
+
+
+def _changed_files(recorded: dict | None) -> str:
+    """Which library files differ from those a page was rendered with, a few by name."""
+    if not recorded:
+        return _shown(LIBRARY)
+    now = library_files()
+    changed = sorted(n for n in recorded.keys() | now.keys() if recorded.get(n) != now.get(n))
+    shown = ", ".join(changed[:4]) + (f" and {len(changed) - 4} more" if len(changed) > 4 else "")
+    return f"{_shown(LIBRARY)}: {shown}"
 
 
 def lock_hashes() -> dict[str, str]:
