@@ -130,6 +130,7 @@ _DIRECTIONS = [(1, 0.6, "left", "bottom"), (1, -0.6, "left", "top"), (-1, 0.6, "
 _RINGS = (5, 14, 26, 40, 58)
 _FAR_RINGS = (80, 105, 130, 160)  # numbers only, when the near rings are full
 _PAD = 2.0  # pixels kept free around each label
+_SHIFT = {"left": 0, "bottom": 0, "center": 0.5, "right": 1, "top": 1}  # of the text's size
 
 
 def place_labels(ax: plt.Axes, x: Sequence[float], y: Sequence[float], texts: Sequence[str],
@@ -181,15 +182,18 @@ def _place(ax, x, y, texts, obstacles, fontsize, best_effort=False):
         (a, b), (c, d) = ax.transData.transform([(x0, y0), (x1, y1)])
         soft.append(Bbox.from_extents(min(a, c) - pad, min(b, d) - pad, max(a, c) + pad, max(b, d) + pad))
     crowd = [(np.hypot(*(points - p).T) < 60).sum() for p in points]
+    pixels = ax.figure.dpi / 72  # per point
     rings = _RINGS + (_FAR_RINGS if best_effort else ())
     labels, leaders = [None] * len(texts), []
     for i in sorted(range(len(texts)), key=lambda i: -crowd[i]):
         text = ax.annotate(texts[i], (x[i], y[i]), xytext=(0, 0), textcoords="offset points",
-                           fontsize=fontsize, gid="point-label")
+                           fontsize=fontsize, gid="point-label", ha="left", va="bottom")
+        size = text.get_window_extent(renderer)  # measured once; each spot is a shift of it
         best = None
         for ring, (dx, dy, ha, va) in itertools.product(rings, _DIRECTIONS):
-            text.set(position=(dx * ring, dy * ring), ha=ha, va=va)
-            box = text.get_window_extent(renderer).padded(_PAD)
+            left = points[i][0] + dx * ring * pixels - _SHIFT[ha] * size.width
+            bottom = points[i][1] + dy * ring * pixels - _SHIFT[va] * size.height
+            box = Bbox.from_bounds(left, bottom, size.width, size.height).padded(_PAD)
             cost = (1000 * sum(box.overlaps(b) for b in hard) + sum(box.overlaps(b) for b in soft)
                     + (not _inside(box, frame)))
             if best is None or cost < best[0]:
