@@ -440,3 +440,19 @@ def test_reproduce_box_names_the_cpus_the_runs_trained_on(tmp_path):
     assert render.trained_on(tmp_path, runs) == (
         "AMD EPYC, 2 cores (2 runs); not recorded for 1 of 3 runs (trained before records kept it)")
     assert render.trained_on(tmp_path, []) is None
+
+
+def test_a_finding_from_a_comparison_carries_its_effect_interval_seeds_and_verdict():
+    from cifar_mlp import compare, publish
+
+    c = compare.Comparison("hidden 0.1", "baseline", "best_val_accuracy", diff=0.0123,
+                           ci_low=-0.0031, ci_high=0.0277, n=3, verdict=compare.NO_DIFFERENCE)
+    assert publish.finding("Dropout 0.1 on the hidden units", c, anchor="Dropout") == {
+        "text": "Dropout 0.1 on the hidden units", "effect": "+1.2 points",
+        "ci": "\u22120.3 to +2.8", "seeds": 3, "verdict": "no detectable difference",
+        "anchor": "Dropout"}
+    one = compare.Comparison("a", "b", "epochs_run", diff=-4.0, ci_low=float("nan"),
+                             ci_high=float("nan"), n=1, verdict=compare.ONE_SEED)
+    assert publish.finding("Stops sooner", one, unit="epochs", digits=0) == {
+        "text": "Stops sooner", "effect": "\u22124 epochs", "seeds": 1,
+        "verdict": "undetermined (one seed)"}

@@ -142,6 +142,30 @@ def check_findings(findings: list[dict]) -> list[dict]:
     return checked
 
 
+def finding(text: str, comparison, anchor: str | None = None, unit: str = "points",
+            digits: int = 1) -> dict:
+    """A finding from a `compare.Comparison`: its effect, 95 % CI, seeds and verdict.
+
+    `unit="points"` reads an accuracy difference ×100, as `compare.difference` does;
+    any other unit (say "epochs") prints the metric's own numbers.
+    """
+    from cifar_mlp.compare import MINUS
+
+    scale = 100.0 if unit == "points" else 1.0
+
+    def signed(value: float) -> str:
+        text = f"{value * scale:+.{digits}f}"
+        return (f"{0:.{digits}f}" if float(text) == 0 else text).replace("-", MINUS)
+
+    found = {"text": text, "effect": signed(comparison.diff) + (f" {unit}" if unit else ""),
+             "seeds": int(comparison.n), "verdict": comparison.verdict}
+    if comparison.n > 1:  # one seed has no interval
+        found["ci"] = f"{signed(comparison.ci_low)} to {signed(comparison.ci_high)}"
+    if anchor:
+        found["anchor"] = anchor
+    return check_findings([found])[0]
+
+
 def reports_dir(study) -> Path:
     """The study's reports folder (its figures folder's parent, for older study objects)."""
     folder = getattr(study, "reports_dir", None)

@@ -29,6 +29,8 @@ INTERNAL_REPRS = re.compile(r"PosixPath\(|WindowsPath\(|<cifar_mlp\.[\w.]+ objec
 TEXT_MIMES = ("text/plain", "text/html", "text/markdown")
 # A card with more numbers than this spans the index's full width, as a table.
 WIDE_CARD = 8
+# Verdict words (cifar_mlp.compare's) and the colour of their badge on the index.
+VERDICT_TONE = {"better": "better", "supported": "better", "worse": "worse", "refuted": "worse"}
 
 
 @dataclass
@@ -246,6 +248,7 @@ def index_content(results, out: Path) -> tuple[list[dict], list[dict], list[str]
         published = s.get("findings") or ([{"text": s["headline"]}] if s.get("headline") else [])
         for i, finding in enumerate(published):
             findings.append({**finding, "section": section,
+                             "tone": VERDICT_TONE.get(finding.get("verdict"), "verdict"),
                              "href": link(finding.get("anchor"), f"finding {i}")
                              or f"#card-{r.name}"})
     return cards, findings, unresolved
