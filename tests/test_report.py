@@ -456,3 +456,20 @@ def test_a_finding_from_a_comparison_carries_its_effect_interval_seeds_and_verdi
     assert publish.finding("Stops sooner", one, unit="epochs", digits=0) == {
         "text": "Stops sooner", "effect": "\u22124 epochs", "seeds": 1,
         "verdict": "undetermined (one seed)"}
+
+
+def test_a_card_figure_takes_its_alt_text_from_the_png(tmp_path):
+    from PIL import Image
+    from PIL.PngImagePlugin import PngInfo
+
+    (tmp_path / "figures").mkdir()
+    info = PngInfo()
+    info.add_text("Description", "Dropout: accuracy by rate, 3 seeds")
+    Image.new("RGB", (4, 4)).save(tmp_path / "figures" / "a.png", pnginfo=info)
+    Image.new("RGB", (4, 4)).save(tmp_path / "figures" / "b.png")
+    sections = [report.SectionResult(n, f"{n} title", "ok", 1.0,
+                                     summary={"headline": "h", "href": f"figures/{f}"})
+                for n, f in (("01_a", "a.png"), ("02_b", "b.png"))]
+    cards, _, _ = render.index_content(sections, tmp_path)
+    assert [c["alt"] for c in cards] == ["Dropout: accuracy by rate, 3 seeds",
+                                         "02_b title, key figure: h"]

@@ -243,7 +243,8 @@ def index_content(results, out: Path) -> tuple[list[dict], list[dict], list[str]
                                   + ("#papermill-error-cell" if r.status == "failed" else "")),
             "numbers_href": numbers_href, "numbers": numbers, "wide": len(numbers) > WIDE_CARD,
             "figure": s.get("href"),
-            "alt": f"{r.title}, key figure: {s.get('headline') or 'see the section'}"})
+            "alt": (s.get("href") and png_description(out / s["href"]))
+                   or f"{r.title}, key figure: {s.get('headline') or 'see the section'}"})
         section = r.title.split(":")[0]
         published = s.get("findings") or ([{"text": s["headline"]}] if s.get("headline") else [])
         for i, finding in enumerate(published):
@@ -286,6 +287,17 @@ def duration(seconds: float | None) -> str:
     if seconds < 3600:
         return f"{seconds // 60:.0f} min {seconds % 60:02.0f} s"
     return f"{seconds // 3600:.0f} h {seconds % 3600 // 60:02.0f} min"
+
+
+def png_description(png: Path) -> str | None:
+    """The alt text plots.save writes into a PNG's Description field, if any."""
+    from PIL import Image
+
+    try:
+        with Image.open(png) as image:
+            return (image.text.get("Description") or "").strip() or None
+    except (OSError, AttributeError):
+        return None
 
 
 def _relative(target: Path, start: Path) -> str:
