@@ -10,7 +10,7 @@ ONLY ?=
 # Exact versions of every dependency (`make lock` writes it) and the extras setup installs.
 LOCK := requirements.lock
 EXTRAS := test,cluster
-# The lock is for the interpreter and machines the study runs on, not the one that writes it.
+# Resolved for the oldest Python that pyproject allows, on x86-64 Linux, whichever machine runs it.
 LOCK_TARGET := --python-version 3.11.4 --python-platform x86_64-manylinux_2_28
 # The reports check-report loads: reports/ once rendered, else the smoke profile's.
 REPORT_DIR ?= $(if $(wildcard reports/index.html),reports,build/smoke/reports)
@@ -46,10 +46,11 @@ lock: $(VENV)/bin/uv ## Resolve requirements.lock again from pyproject.toml, kee
 data: setup ## Fetch, verify and cache CIFAR-10 (data/cifar10.npz)
 	$(PY) -m cifar_mlp.data
 
-test: data ## Run the tests (unit tests, real-data checks, smoke notebooks)
+test: data ## Run the whole suite, as CI does (unit tests, real-data checks, smoke notebooks)
 	$(PY) -m pytest
 
-test-fast: setup ## The unit tests on synthetic data, for the edit loop (no real data, notebooks or browser)
+# No `data`: these tests use synthetic arrays only.
+test-fast: setup ## The unit tests on synthetic data, for the edit loop (no real data, notebook runs or browser)
 	$(PY) -m pytest -m "not slow and not real and not browser"
 
 report: data ## Execute the notebooks and render reports/ (PROFILE=smoke for minutes, ONLY=01_baseline for one)
