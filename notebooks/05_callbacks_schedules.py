@@ -189,9 +189,8 @@ scheduling
 
 # %%
 summary = compare.summarize(df, metric=METRIC)
-diffs = compare.against(df, "constant", metric=METRIC).set_index("variant").drop("constant")
 bars_path = study.figures_dir / "05_all.png"
-plots.differences(diffs.assign(mean=diffs["diff"]), "constant", metric=METRIC,
+plots.differences(compare.against(df, "constant", metric=METRIC), metric=METRIC,
                   name=bars_path.stem, folder=study.figures_dir,
                   title="Callbacks and schedules against the constant rate");
 

@@ -85,3 +85,18 @@ def test_every_notebook_runs_in_smoke_and_renders_with_figures(smoke):
     index = (out / "index.html").read_text()
     for source in NOTEBOOKS:
         assert f'href="{source.stem}.html"' in index
+
+
+@pytest.mark.slow
+@pytest.mark.real
+def test_a_bad_parameter_stops_the_notebook_at_once_naming_it(tmp_path):
+    """Through papermill, as a headless user passes it: nothing trains."""
+    import papermill
+    with pytest.raises(papermill.PapermillExecutionError) as error:
+        papermill.execute_notebook(str(paths.NOTEBOOKS_DIR / "02_architecture_activations.ipynb"),
+                                   str(tmp_path / "out.ipynb"), kernel_name=report.KERNEL,
+                                   parameters={"profile": "smoke", "seeds": [0, 0],
+                                               "results_dir": str(tmp_path / "results")},
+                                   cwd=str(paths.NOTEBOOKS_DIR), progress_bar=False)
+    assert "seeds=[0, 0] is not allowed: each seed once" in str(error.value)
+    assert not (tmp_path / "results").exists(), "a run was stored"

@@ -52,9 +52,9 @@ def test_parameters_override_the_profile_and_ignore_ipython_names():
 
 
 def test_a_study_is_bound_to_its_profile_folders(tmp_path):
-    assert Architecture.at("full").store == paths.profile_dirs("full")["results"]
-    assert Architecture.at("smoke").store == paths.profile_dirs("smoke")["results"]
-    assert Architecture.at("full", results_dir=str(tmp_path)).store == tmp_path
+    assert Architecture.at("full").results_dir == paths.profile_dirs("full")["results"]
+    assert Architecture.at("smoke").results_dir == paths.profile_dirs("smoke")["results"]
+    assert Architecture.at("full", results_dir=str(tmp_path)).results_dir == tmp_path
     assert "/" not in repr(Architecture.at("full")), "a study shows its knobs, not a machine's paths"
 
 
@@ -81,3 +81,13 @@ def test_the_optimizer_stages_are_stored_and_chosen_again(monkeypatch):
     stages = Optimizers.at("full").stages()
     assert set(stages.tuned) == set(Optimizers.at("full").optimizers)
     assert len(stages.final) == 2 * len(stages.tuned) * 3
+
+
+def test_a_missing_run_names_the_section_that_declares_it(tmp_path, monkeypatch):
+    from cifar_mlp import sweep
+    monkeypatch.setenv(sweep.NO_TRAIN_VARIABLE, "1")
+    study = Architecture.at("smoke", results_dir=tmp_path)
+    with pytest.raises(sweep.TrainingForbidden) as error:
+        study.run(study.experiments()["activation"])
+    assert "make report ONLY=02_architecture_activations PROFILE=smoke" in str(error.value)
+    assert not any(tmp_path.glob("[!.]*")), "nothing is stored"

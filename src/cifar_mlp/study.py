@@ -105,7 +105,9 @@ class Study:
     epochs: int = knob(whole(1, 1000), "epochs per run")
     train_size: int | None = knob(whole(10, 50000, optional=True), "training images (None: all)")
     val_size: int = knob(whole(10, 25000), "validation images")
-    results_dir: Path | None = None
+    # The run store: the profile's unless a notebook names one. Not in the repr: a page
+    # shows a study's knobs, never the rendering machine's paths.
+    results_dir: Path | None = field(default=None, repr=False)
 
     @classmethod
     def at(cls, profile: str = "full", results_dir: Path | str | None = None, **knobs):
@@ -123,7 +125,8 @@ class Study:
         checked = {f.name: f.metadata["check"](f.name, values.get(f.name)) for f in cls.knobs()}
         RunConfig(epochs=checked["epochs"], train_size=checked["train_size"],
                   val_size=checked["val_size"])  # the sizes, as a run would check them
-        return cls(profile=profile, results_dir=Path(results_dir) if results_dir else None, **checked)
+        folder = Path(results_dir).resolve() if results_dir else paths.profile_dirs(profile)["results"]
+        return cls(profile=profile, results_dir=folder, **checked)
 
     @classmethod
     def from_notebook(cls, namespace: dict):
@@ -146,18 +149,8 @@ class Study:
     # -------------------------------------------------------------- folders
 
     @property
-    def dirs(self) -> dict[str, Path]:
-        dirs = paths.profile_dirs(self.profile)
-        return {**dirs, "results": self.results_dir or dirs["results"]}
-
-    @property
     def figures_dir(self) -> Path:
-        return self.dirs["figures"]
-
-    @property
-    def store(self) -> Path:
-        """The run store this study reads and writes."""
-        return self.dirs["results"]
+        return paths.profile_dirs(self.profile)["figures"]
 
     # -------------------------------------------------------------- runs
 
@@ -168,20 +161,25 @@ class Study:
 
     def plan(self, *experiments) -> int:
         from cifar_mlp import sweep
-        return sweep.plan(*((e.variants, e.seeds) for e in experiments), root=self.store)
+        return sweep.plan(*((e.variants, e.seeds) for e in experiments), root=self.results_dir)
 
     def run(self, experiment) -> pd.DataFrame:
-        """Every run of an experiment, read from the store or trained: one row per run."""
+        """Every run of an experiment, read from the store or trained: one row per run.
+
+        Where training is forbidden (a render), a missing run names the section
+        that declares it and the command that trains it.
+        """
         from cifar_mlp import sweep
-        return sweep.sweep(experiment.variants, experiment.seeds, root=self.store)
+        try:
+            return sweep.sweep(experiment.variants, experiment.seeds, root=self.results_dir)
+        except sweep.TrainingForbidden as e:
+            only = f"make report ONLY={self.SECTION}" + (" PROFILE=smoke" if self.profile == "smoke" else "")
+            raise sweep.TrainingForbidden(
+                f"{e} They are declared by {self.SECTION or 'this study'}: `{only}` trains them.") from None
 
     def histories(self, df: pd.DataFrame) -> pd.DataFrame:
         from cifar_mlp import sweep
-        return sweep.histories(df, root=self.store)
-
-    def __repr__(self) -> str:  # what a notebook shows: the knobs, never a machine's paths
-        shown = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in self.knobs())
-        return f"{type(self).__name__}(profile={self.profile!r}, {shown})"
+        return sweep.histories(df, root=self.results_dir)
 
 
 @dataclass(frozen=True)
