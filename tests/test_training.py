@@ -123,21 +123,25 @@ def test_short_real_run_learns_well_above_chance(store_root):
 
 @pytest.mark.real
 @pytest.mark.slow
-def test_runs_train_in_a_renewed_worker_with_the_same_results(store_root, monkeypatch, in_workers):
+def test_runs_train_in_a_renewed_worker_with_the_same_results(store_root, in_workers):
     import os
 
-    monkeypatch.setattr(sweep, "RUNS_PER_WORKER", 2)
-    monkeypatch.setattr(sweep, "WORKERS", 1)  # one worker, so each task lands on it
+    from cifar_mlp import executors, runner
+
+    pool = executors.LocalPool(workers=1, runs_per_worker=2)  # one worker: each task lands on it
     in_process = in_workers
     real = RunConfig(widths=(32,), epochs=2, train_size=1000, val_size=500)
 
     def worker_pid():
-        return sweep._pool.submit(os.getpid).result()  # one task of the worker's two
+        return pool.submit(os.getpid).result()  # one task of the worker's two
 
-    first = sweep.run(real, 0)  # task 1 of worker A
-    a = worker_pid()  # task 2: worker A is done and replaced
-    second = sweep.run(real.replace(lr=2e-3), 0)  # task 1 of worker B
-    b = worker_pid()
+    try:
+        first = runner.run(real, 0, executor=pool)  # task 1 of worker A
+        a = worker_pid()  # task 2: worker A is done and replaced
+        second = runner.run(real.replace(lr=2e-3), 0, executor=pool)  # task 1 of worker B
+        b = worker_pid()
+    finally:
+        pool.shutdown()
     assert os.getpid() not in (a, b) and a != b
     assert first.metrics["status"] == second.metrics["status"] == "ok"
     # The same run trained here gives the worker's numbers: the seed decides, not the process.
