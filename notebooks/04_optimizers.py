@@ -38,7 +38,6 @@
 # ## Setup
 
 # %%
-import pandas as pd
 from IPython.display import Markdown
 
 from cifar_mlp import compare, data, plots, report

@@ -50,7 +50,6 @@ from IPython.display import Markdown
 
 from cifar_mlp import claims, compare, config, data, plots, report, store
 from cifar_mlp.sections import Recipe
-from cifar_mlp.sections.recipe import CHOOSING
 
 plots.theme()
 
@@ -90,10 +89,11 @@ print(f"train {split.x_train.shape}, validation {split.x_val.shape}, "
 # the recipe or in the reference, and who chose it.
 
 # %%
-chosen = report.choices(study, list(CHOOSING))
+chosen = report.choices(study, list(study.CHOOSING))
 recipes = study.recipes(chosen)
 recipe, reference = recipes.variants["recipe"], recipes.variants["reference"]
-chosen_by = {key: section[:2] for section in CHOOSING for key in report.choices(study, [section])}
+chosen_by = {key: section[:2] for section in study.CHOOSING
+             for key in report.choices(study, [section])}
 defaults = config.RunConfig().to_dict()
 run_keys = ("epochs", "train_size", "val_size", "test")  # the same for both, not choices
 shown = [k for k in defaults if k not in run_keys and (recipe.to_dict()[k] != defaults[k]

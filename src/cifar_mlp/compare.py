@@ -304,9 +304,10 @@ def choose(runs: pd.DataFrame, reference: str, *, metric: str,
 
 # --- Words ----------------------------------------------------------------------------------
 
-def _signed(value: float, digits: int) -> str:
+def signed(value: float, digits: int = 1) -> str:
+    """'+1.2' or '−0.4' (a true minus sign), never '−0.0'."""
     text = f"{value:+.{digits}f}"
-    if float(text) == 0:  # no "−0.0"
+    if float(text) == 0:
         text = f"{0:.{digits}f}"
     return text.replace("-", MINUS)
 
@@ -342,11 +343,11 @@ def _numbers(diff: float, low: float, high: float, n: int, unit: str, digits: in
     scale = _scaled(unit)
     if n == 0:
         return f"no {count[:-1]} scored by both"
-    text = _signed(diff * scale, digits) + _unit(unit)
+    text = signed(diff * scale, digits) + _unit(unit)
     if n == 1:
         return f"{text}, 1 {count[:-1]}"
-    return (f"{text} ({CONFIDENCE:.0%} CI {_signed(low * scale, digits)} to "
-            f"{_signed(high * scale, digits)}), {n:,} {count}").replace("%", " %")
+    return (f"{text} ({CONFIDENCE:.0%} CI {signed(low * scale, digits)} to "
+            f"{signed(high * scale, digits)}), {n:,} {count}").replace("%", " %")
 
 
 def difference(c: Comparison, unit: str = "points", digits: int = 1) -> str:

@@ -13,12 +13,10 @@ from __future__ import annotations
 import hashlib
 import os
 import platform
-import re
-import subprocess
 from importlib import metadata
 from pathlib import Path
 
-from cifar_mlp import paths
+from cifar_mlp import environment, paths
 from cifar_mlp.publish import now, read_json, training_time
 
 TITLE = "Training MLPs on CIFAR-10"
@@ -127,22 +125,10 @@ def file_hash(path: Path) -> str | None:
 
 
 def commit() -> str:
-    def git(*args):
-        try:
-            return subprocess.run(["git", "-C", str(paths.project_root()), *args], check=True,
-                                  capture_output=True, text=True, timeout=10).stdout.strip()
-        except (OSError, subprocess.SubprocessError):
-            return None
-
-    return (git("rev-parse", "--short", "HEAD") or "unknown") + (
-        "+dirty" if git("status", "--porcelain", "--untracked-files=no") else "")
+    return environment.commit() or "unknown"
 
 
-def cpu_model() -> str:
-    """The CPU's name ("AMD EPYC", "Intel Xeon ..."): timings mean little without it."""
-    cpuinfo = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
-    cpu = re.search(r"^model name\s*:\s*(.+)$", cpuinfo, re.M)
-    return cpu.group(1).strip() if cpu else platform.processor() or "unknown"
+cpu_model = environment.cpu_model
 
 
 def _shown(path: Path) -> str:

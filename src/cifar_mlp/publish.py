@@ -149,13 +149,12 @@ def finding(text: str, comparison, anchor: str | None = None, unit: str = "point
     `unit="points"` reads an accuracy difference ×100, as `compare.difference` does;
     any other unit (say "epochs") prints the metric's own numbers.
     """
-    from cifar_mlp.compare import MINUS
+    from cifar_mlp.compare import signed as signed_number
 
     scale = 100.0 if unit == "points" else 1.0
 
     def signed(value: float) -> str:
-        text = f"{value * scale:+.{digits}f}"
-        return (f"{0:.{digits}f}" if float(text) == 0 else text).replace("-", MINUS)
+        return signed_number(value * scale, digits)
 
     found = {"text": text, "effect": signed(comparison.diff) + (f" {unit}" if unit else ""),
              "seeds": int(comparison.n), "verdict": comparison.verdict}
