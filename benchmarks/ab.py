@@ -78,7 +78,9 @@ def run_variant(spec: str, epochs: int, seed: int) -> dict:
         _training_from(opts["rev"])
     from cifar_mlp import training
     if "jit" in opts:
-        training.JIT_COMPILE = opts["jit"] == "1"
+        os.environ["CIFAR_MLP_JIT"] = opts["jit"]  # read by training at each run
+        if hasattr(training, "JIT_COMPILE"):  # a rev: from before CIFAR_MLP_JIT
+            training.JIT_COMPILE = opts["jit"] == "1"
     if opts.get("tensorboard") == "1":
         run_dir = Path(tempfile.mkdtemp(prefix="ab-run-"))
         train = training.train

@@ -6,7 +6,7 @@ for differences too small for whole runs to resolve.
 
     python benchmarks/step_ab.py graph xla graph_bf16 xla_bf16 --metrics accuracy
 
-Variants: graph, xla (the epoch loop with training.JIT_COMPILE False / True),
+Variants: graph, xla (the epoch loop with CIFAR_MLP_JIT=0 / 1),
 and either with a suffix: _bf16 (Keras' mixed_bfloat16 policy), _nodrop
 (dropout 0), _nol2 (no L2). The model is the recipe MLP on the real split.
 """

@@ -17,16 +17,17 @@ from pathlib import Path
 
 import numpy as np
 
-from cifar_mlp import data, paths, store, sweep
+from cifar_mlp import costs, data, executors, paths, runner, store
 
 # What a run measures of the machine, not of the model: allowed to differ.
 TIMING = {"seconds", "wall_seconds", "seconds_per_epoch", "runs_at_once"}
 
 
-def missing(root: Path | None = None, every: bool = False) -> list[store.Record]:
-    """Stored, finished runs without predictions (only those scored on test unless `every`)."""
+def missing(root: Path | None = None, every: bool = False, keys=()) -> list[store.Record]:
+    """Stored, finished runs without predictions: those scored on test (`every`: all runs;
+    `keys`: only these)."""
     return [r for r in store.read_all(root)
-            if not r.diverged and (every or r.config.test)
+            if not r.diverged and (every or r.config.test) and (not keys or r.key in keys)
             and not (store.record_dir(r.key, root) / store.PREDICTIONS).exists()]
 
 
@@ -58,12 +59,13 @@ def main(argv=None) -> int:
     parser.add_argument("--replace", action="store_true",
                         help="store a run that does not reproduce its record in place of the record")
     parser.add_argument("--results", type=Path, default=None, help="the run store (default results/)")
+    parser.add_argument("keys", nargs="*", help="only these runs (default: every run it applies to)")
     args = parser.parse_args(argv)
     root = args.results.resolve() if args.results else paths.RESULTS_DIR
-    todo = sorted(missing(root, args.all), key=lambda r: -sweep.estimated_seconds(r.config))
+    todo = sorted(missing(root, args.all, set(args.keys)), key=lambda r: -costs.estimated_seconds(r.config))
     print(f"predictions: {len(todo)} stored runs have none; training them again", flush=True)
-    futures = {sweep._workers().submit(sweep._train, r.config, r.seed,
-                                       paths.RUNS_DIR / r.key): r for r in todo}
+    futures = {executors.current().submit(runner.train_task, r.config, r.seed,
+                                          paths.runs_dir() / r.key): r for r in todo}
     failed = []
     for future, record in futures.items():
         history, metrics, predictions = future.result()
