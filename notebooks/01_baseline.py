@@ -40,6 +40,7 @@ import pandas as pd
 from IPython.display import Markdown
 
 from cifar_mlp import compare, costs, data, models, plots, report
+from cifar_mlp.publish import finding
 from cifar_mlp.sections import Baseline
 
 plots.theme()
@@ -162,7 +163,8 @@ loss_rise = last["val_loss"] / by_epoch["val_loss"].min() - 1
 # The best epoch against the last epoch of the same runs, paired by seed.
 by_rule = pd.concat([df.assign(variant="best epoch", score=df["best_val_accuracy"]),
                      df.assign(variant="last epoch", score=df["last_val_accuracy"])])
-noise = compare.difference(compare.paired(by_rule, "best epoch", "last epoch", metric="score"))
+best_vs_last = compare.paired(by_rule, "best epoch", "last epoch", metric="score")
+noise = compare.difference(best_vs_last)
 epochs_seen = sorted(set(df["best_epoch"]))
 at = f"epoch {epochs_seen[0]}" if len(epochs_seen) == 1 else f"epochs {epochs_seen[0]}–{epochs_seen[-1]}"
 if loss_epoch < study.epochs:
@@ -203,6 +205,9 @@ report.publish(
              "seconds per epoch": float(per_seed["seconds_per_epoch"].median())},
     figure=curves_path,
     runs=df,
+    tables={"per_seed": per_seed, "by_epoch": by_epoch},
+    findings=[finding(f"The plain 3×128 MLP overfits: its best validation epoch against its "
+                      f"last ({study.epochs} epochs)", best_vs_last)],
 )
 
 # %% [markdown]

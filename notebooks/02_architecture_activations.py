@@ -43,6 +43,7 @@ from IPython.display import Markdown
 
 from cifar_mlp import compare, costs, data, plots, report
 from cifar_mlp.config import RunConfig
+from cifar_mlp.publish import finding
 from cifar_mlp.sections import Architecture
 
 plots.theme()
@@ -249,6 +250,9 @@ report.publish(
     figure=tradeoff_path,
     choices=chosen,
     runs=[depth_df, width_df, grid_df, act_df],
+    tables={"depth": depth_table, "width": width_table, "activation": act_table},
+    findings=[finding(f"{p.best} against {p.reference} ({name}, best epoch)", p.comparison)
+              for name, p in picks.items() if p.comparison is not None],
 )
 
 # %% [markdown]

@@ -45,6 +45,7 @@ import pandas as pd
 from IPython.display import Markdown
 
 from cifar_mlp import compare, data, plots, report
+from cifar_mlp.publish import finding
 from cifar_mlp.sections import Regularization
 
 plots.theme()
@@ -274,6 +275,9 @@ report.publish(
     figure=tradeoff_path,
     choices=chosen,
     runs=df,
+    tables={f: overview(f) for f in experiments},
+    findings=[finding(f"{p.best} against {p.reference} ({NAMES[f]}, best epoch)", p.comparison)
+              for f, p in picks.items() if p.comparison is not None],
 )
 
 # %% [markdown]

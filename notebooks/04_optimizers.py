@@ -41,6 +41,7 @@
 from IPython.display import Markdown
 
 from cifar_mlp import compare, data, plots, report
+from cifar_mlp.publish import finding
 from cifar_mlp.sections import Optimizers
 from cifar_mlp.sections.optimizers import kind_of
 
@@ -244,6 +245,12 @@ report.publish(
     figure=final_path,
     choices={k: winner[k] for k in optimizer_keys},
     runs=[grid, own, final],
+    tables={"learning_rates": grid[["variant", "lr", "val_accuracy", "best_val_accuracy"]],
+            "final": table},
+    findings=[*([finding(f"{pick.best} against Adam, both with warmup + cosine", pick.comparison)]
+                if pick and pick.comparison is not None else []),
+              *(finding(f"{opt}: warmup + cosine against a constant rate", c)
+                for opt, c in schedule_effect.items() if opt == "adam")],
 )
 
 # %% [markdown]

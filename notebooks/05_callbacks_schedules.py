@@ -41,6 +41,7 @@ import pandas as pd
 from IPython.display import Markdown
 
 from cifar_mlp import compare, data, plots, report
+from cifar_mlp.publish import finding
 from cifar_mlp.sections import Callbacks
 
 plots.theme()
@@ -257,6 +258,11 @@ report.publish(
     figure=bars_path,
     choices=chosen,
     runs=df,
+    tables={"against_constant": compare.against(df, "constant", metric=METRIC)},
+    findings=[*([finding(f"{schedule_pick.best} against a constant rate, Adam (best epoch)",
+                         schedule_pick.comparison)] if schedule_pick.comparison is not None else []),
+              finding(f"Early stopping (saves {saved:.1f} of {study.epochs} epochs) against every "
+                      "epoch (best epoch)", against["early_stop_restore"])],
 )
 
 # %% [markdown]

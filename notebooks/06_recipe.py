@@ -49,6 +49,7 @@ import pandas as pd
 from IPython.display import Markdown
 
 from cifar_mlp import claims, compare, config, data, plots, report, store
+from cifar_mlp.publish import finding
 from cifar_mlp.sections import Recipe
 
 plots.theme()
@@ -269,6 +270,11 @@ report.publish(
              **{f"claim {n}: {c.short}": f"{c.verdict} ({c.brief})" for n, c in claim_table.iterrows()}},
     figure=test_path,
     runs=[recipe_df, big_df, *evidence.frames.values()],
+    tables={"claims": claim_table, "choices": choice_table, "per_class": per_class},
+    findings=[finding("The recipe of 02–05's choices against the reference recipe, test set", on_test),
+              {"text": "The reference study's ten claims, each judged by a rule written before "
+                       "the data: " + ", ".join(f"{n} {v}" for v, n in tally.items()),
+               "verdict": ", ".join(f"{n} {v}" for v, n in tally.items())}],
 )
 
 # %% [markdown]

@@ -45,6 +45,7 @@ from IPython.display import Markdown
 
 from cifar_mlp import compare, costs, data, plots, report, training
 from cifar_mlp.backend import tf
+from cifar_mlp.publish import finding
 from cifar_mlp.sections import Beyond
 
 plots.theme()
@@ -216,6 +217,9 @@ report.publish(
              f"MLP goal {GOAL:.2f}": reached.replace("falls short of", "missed").replace("reaches", "reached")},
     figure=time_path,
     runs=df,
+    tables={"models": table},
+    findings=[finding(f"The {big} (augmented, label smoothing) against the reference recipe, "
+                      "test set", gain)],
 )
 
 # %% [markdown]
