@@ -14,9 +14,6 @@
 # ---
 
 # %% [markdown]
-#
-
-# %% [markdown]
 # # 06 · The recipe on the test set, and the reference study's claims re-tested
 #
 # The study we reproduce, "Cómo enseñar a una red a aprender mejor:
