@@ -56,7 +56,7 @@ test-fast: setup ## The unit tests on synthetic data, for the edit loop (no real
 report: data ## Execute the notebooks and render reports/ (PROFILE=smoke for minutes, ONLY=01_baseline for one)
 	$(PY) -m cifar_mlp.report --profile $(PROFILE) $(if $(ONLY),--only $(ONLY))
 
-check-report: setup ## Load the reports in headless Chromium: JS errors, images, links, index.png (REPORT_DIR=...)
+check-report: setup ## Load the reports in headless Chromium as a reader sees them; screenshots (REPORT_DIR=...)
 	@if [ ! -f $(REPORT_DIR)/index.html ] && [ "$(REPORT_DIR)" = build/smoke/reports ]; then \
 		$(MAKE) --no-print-directory report PROFILE=smoke || echo "check-report: a section failed; checking the pages anyway"; fi
 	CIFAR_MLP_CHECK_REPORTS=$(REPORT_DIR) $(PY) -m pytest -m browser

@@ -153,4 +153,5 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    from cifar_mlp import cli
+    cli.run(main)

@@ -233,4 +233,5 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from cifar_mlp import cli
+    cli.run(main)
