@@ -176,3 +176,13 @@ def test_the_command_line_exports_a_store(store_root, tmp_path):
                            "--results", str(store_root)], cwd=tmp_path, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("1 runs") and len(pd.read_csv(tmp_path / "runs.csv")) == 1
+
+
+def test_a_corrupted_record_is_named_with_what_to_do(tmp_path):
+    from cifar_mlp import store
+    folder = tmp_path / "0123456789abcdef"
+    folder.mkdir()
+    (folder / "metrics.json").write_text("{}")
+    (folder / "config.json").write_text('{"config": {"wid')  # cut short
+    with pytest.raises(store.StoreError, match="0123456789abcdef is unreadable.*delete the folder"):
+        store.read(folder)

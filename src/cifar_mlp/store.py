@@ -74,14 +74,22 @@ def load(config: RunConfig, seed: int, root: Path | None = None) -> Record | Non
     return read(record_dir(run_key(config, seed), root))
 
 
+class StoreError(RuntimeError):
+    """A stored record that cannot be read; the message names it and what to do."""
+
+
 def read(folder: Path) -> Record | None:
     if not (folder / "metrics.json").exists():
         return None
-    meta = json.loads((folder / "config.json").read_text())
-    return Record(key=folder.name, config=RunConfig.from_dict(meta["config"]), seed=meta["seed"],
-                  history=pd.read_csv(folder / "history.csv"),
-                  metrics=json.loads((folder / "metrics.json").read_text()),
-                  environment=_read_environment(folder))
+    try:
+        meta = json.loads((folder / "config.json").read_text())
+        return Record(key=folder.name, config=RunConfig.from_dict(meta["config"]), seed=meta["seed"],
+                      history=pd.read_csv(folder / "history.csv"),
+                      metrics=json.loads((folder / "metrics.json").read_text()),
+                      environment=_read_environment(folder))
+    except (OSError, ValueError, KeyError) as e:
+        raise StoreError(f"run record {folder} is unreadable ({type(e).__name__}: {e}); restore it "
+                         "with git, or delete the folder to train the run again") from None
 
 
 def _read_environment(folder: Path) -> dict | None:
