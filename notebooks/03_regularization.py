@@ -110,9 +110,10 @@ unique = pd.concat([df[~is_baseline].drop_duplicates("key"),
 # %% [markdown]
 # ## Results
 #
-# Each table gives, per variant and over seeds, the best validation accuracy
-# (mean, std, min, max), the last epoch's validation accuracy, the gap and the
-# seconds per epoch. One caveat for the gap: Keras' training accuracy is
+# Each table gives, per variant: its seeds (n) and mean best validation
+# accuracy; its difference from the family's baseline, paired by seed, with the
+# 95 % interval and the verdict; the last epoch's validation accuracy, the gap
+# and the seconds per epoch. One caveat for the gap: Keras' training accuracy is
 # averaged over the epoch *with dropout active*, so it understates how well a
 # dropout model fits its training set, and the gap of dropout variants looks
 # smaller than it is.
