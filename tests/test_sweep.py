@@ -43,7 +43,7 @@ class FakeWorkers(executors.Executor):
         time.sleep(self.seconds)
         with self._lock:
             self._now -= 1
-        return (*fake_record(config.widths[0] / 10000, runs_at_once), {})
+        return (*fake_record(config.widths[0] / 10000, runs_at_once), {}, None)
 
 
 def fake_record(acc, runs_at_once=1):

@@ -10,13 +10,14 @@ worker processes under their nannies.
   each other's generators, and one run's TensorFlow already uses every core
   the process may use. Start workers elsewhere the same way:
   `dask worker tcp://host:8786 --nthreads 1 --nworkers K`.
-- A task returns (history, metrics, predictions); this process alone writes
+- A task returns (history, metrics, predictions, environment); this process alone writes
   the store, so workers need no shared folder. A task whose worker dies is
   run again by the scheduler on another worker (runs are deterministic and
   idempotent), up to `distributed.scheduler.allowed-failures` times.
-- A worker that has trained RUNS_PER_WORKER runs closes once it holds no
-  task (its results fetched) and its nanny starts a fresh one: TensorFlow
-  never frees the programs XLA compiles.
+- A worker that has trained RUNS_PER_WORKER runs takes no new task, closes
+  once its results are fetched, and its nanny starts a fresh one: TensorFlow
+  never frees the programs XLA compiles. (A worker without a nanny is not
+  replaced: start workers with their nanny, `dask worker`'s default.)
 - Ctrl-C cancels the sweep's tasks and restarts the workers running them
   (our own cluster is closed).
 """
@@ -24,11 +25,14 @@ worker processes under their nannies.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures as cf
+import logging
 import uuid
 
 import dask
 from distributed import Client, KilledWorker, LocalCluster, WorkerPlugin, get_worker
 from distributed.comm import get_address_host
+from distributed.core import Status
 
 from cifar_mlp.config import ConfigError
 from cifar_mlp.executors import RUNS_PER_WORKER, Executor
@@ -59,15 +63,14 @@ class DaskExecutor(Executor):
             with dask.config.set(NO_THREAD_LIMITS):
                 self.cluster = LocalCluster(host="127.0.0.1", dashboard_address=None,
                                             n_workers=workers, threads_per_worker=1,
-                                            processes=True)
+                                            processes=True, silence_logs=logging.ERROR)
         self.client = _connect(scheduler or self.cluster)
         # Only our own cluster's workers are sure to share this process's folders.
         self.local_files = scheduler is None
         self.runs_per_worker = runs_per_worker
         if setup is not None:
             self.client.register_plugin(Setup(setup), name="cifar-mlp-setup")
-        self._executor = self.client.get_executor(pure=False)
-        self._keys = {}  # our futures still running -> their task keys
+        self._tasks = {}  # our futures not yet done -> their Dask futures
 
     def slots(self) -> int:
         return max(1, sum(self.client.nthreads().values()))  # 1: queue until a worker comes
@@ -79,18 +82,46 @@ class DaskExecutor(Executor):
             hosts[host] = hosts.get(host, 0) + threads
         return max(hosts.values(), default=1)
 
-    def submit(self, fn, /, *args, **kwargs):
+    def submit(self, fn, /, *args, **kwargs) -> cf.Future:
+        if self.closed:
+            raise RuntimeError("cannot submit runs to a Dask executor that was shut down")
         key = f"cifar-mlp-{getattr(fn, '__name__', 'task')}-{uuid.uuid4().hex}"
-        future = self._executor.submit(counted, self.runs_per_worker, fn, *args, key=key, **kwargs)
-        self._keys[future] = key
-        future.add_done_callback(lambda f: self._keys.pop(f, None))
+        task = self.client.submit(counted, self.runs_per_worker, fn, *args, key=key, pure=False,
+                                  **kwargs)
+        future = cf.Future()
+        self._tasks[future] = task
+        future.add_done_callback(lambda f: f.cancelled() and task.cancel())
+        task.add_done_callback(lambda t: self._deliver(t, future))
         return future
+
+    def _deliver(self, task, future: cf.Future) -> None:
+        # In a client thread as the task ends: its result comes here and the task is
+        # released at once, so the worker holds nothing of it (a worker waiting to
+        # be recycled closes only then).
+        self._tasks.pop(future, None)
+        try:
+            if task.cancelled():
+                if future.cancel():
+                    future.set_running_or_notify_cancel()  # wakes concurrent.futures.wait
+            elif not future.done():
+                future.set_result(task.result())
+        except cf.InvalidStateError:  # cancelled here meanwhile
+            pass
+        except BaseException as error:  # the run's own error, or KilledWorker
+            if not future.done():
+                future.set_exception(error)
+        finally:
+            task.release()
 
     def shutdown(self, wait=True, *, cancel_futures=False) -> None:
         if self.closed:
             return
         self.closed = True
-        self._executor.shutdown(wait=wait and not cancel_futures)
+        if cancel_futures:
+            for future in list(self._tasks):
+                future.cancel()
+        if wait:
+            cf.wait(list(self._tasks))
         self.client.close()
         if self.cluster is not None:
             self.cluster.close()
@@ -98,14 +129,14 @@ class DaskExecutor(Executor):
     def stop(self) -> None:
         if self.closed:
             return
-        ours = set(self._keys.values())
+        ours = {task.key for task in self._tasks.values()}
         # A cancelled task that has started runs on to its end: restart its worker.
         busy = [w for w, keys in self.client.processing().items() if ours & set(keys)]
-        for future in list(self._keys):
+        for future in list(self._tasks):
             future.cancel()
         if self.cluster is None and busy:
             self.client.restart_workers(busy, raise_for_error=False)
-        self.shutdown(wait=False, cancel_futures=True)  # our own cluster: its workers end
+        self.shutdown(wait=False)  # our own cluster closes, and its workers end
 
 
 def _connect(address) -> Client:
@@ -149,9 +180,16 @@ def counted(runs_per_worker: int, fn, *args, **kwargs):
     return result
 
 
+# A result or an exception waits in the worker until the client has fetched it.
+HOLDING = {"executing", "long-running", "memory", "error"}
+
+
 async def _recycle_when_idle(worker, runs: int) -> None:
-    # Closing while a result waits to be fetched would lose it (and the run would
-    # train again): wait until the worker holds no task at all.
-    while worker.state.tasks:
+    # Take no new task, as a retiring worker does (the scheduler sends new ones
+    # elsewhere), and close only once every result has been fetched: closing with
+    # one waiting would lose it, and the run would train again. Tasks sent here
+    # but not started go back to the scheduler when the worker closes.
+    worker.status = Status.closing_gracefully
+    while any(task.state in HOLDING for task in worker.state.tasks.values()):
         await asyncio.sleep(0.1)
-    await worker.close_gracefully(restart=True, reason=f"cifar-mlp: recycled after {runs} runs")
+    await worker.close(nanny=False, reason=f"cifar-mlp: recycled after {runs} runs")

@@ -68,7 +68,7 @@ def main(argv=None) -> int:
                                           paths.runs_dir() / r.key): r for r in todo}
     failed = []
     for future, record in futures.items():
-        history, metrics, predictions = future.result()
+        history, metrics, predictions, environment = future.result()
         diff = differences(record, history, metrics)
         if not diff:
             check_accuracy(record, predictions)
@@ -76,7 +76,8 @@ def main(argv=None) -> int:
             print(f"{record.key} seed {record.seed}: reproduced to the last digit; predictions added",
                   flush=True)
         elif args.replace:
-            store.replace(record.config, record.seed, history, metrics, root, predictions)
+            store.replace(record.config, record.seed, history, metrics, root, predictions,
+                          environment=environment)
             print(f"{record.key} seed {record.seed}: REPLACED ({'; '.join(diff[:3])})", flush=True)
         else:
             failed.append(record.key)

@@ -93,21 +93,23 @@ def _submit(executor: executors.Executor, config: RunConfig, seed: int, at_once:
 def _save(executor: executors.Executor, future, config: RunConfig, seed: int,
           root: Path | None) -> store.Record:
     try:
-        history, metrics, predictions = future.result()
+        history, metrics, predictions, environment = future.result()
     except executor.lost_worker:
         executor.worker_lost()
         raise RuntimeError(
             f"a training worker ({executor.name} executor) died during run "
             f"{store.run_key(config, seed)} ({label(config)}, seed {seed}); nothing of it was "
             f"stored. Killed or out of memory?{executor.lost_worker_hint}") from None
-    # Where it trained: the executor, beside how many runs shared the machine's CPU.
+    # Where it trained: the executor in the metrics (a table column beside runs_at_once), and
+    # versions, CPU, host and commit in environment.json; neither is part of the key.
     metrics = {**metrics, "executor": executor.name}
-    return store.save(config, seed, history, metrics, root, predictions)
+    return store.save(config, seed, history, metrics, root, predictions,
+                      environment=environment, executor=executor.name)
 
 
 def train_task(config: RunConfig, seed: int, run_dir: Path | None = None, progress_every: int = 0,
                runs_at_once: int = 1):
-    """Train one run where the executor put it; (history, metrics, predictions).
+    """Train one run where the executor put it; (history, metrics, predictions, environment).
 
     `run_dir` None: this machine's runs/<key>, for TensorBoard logs and checkpoints.
     """
@@ -117,7 +119,7 @@ def train_task(config: RunConfig, seed: int, run_dir: Path | None = None, progre
     result = training.train(config, seed, run_dir, progress_every)
     # How many runs could share the CPU meanwhile: what its seconds per epoch mean.
     metrics = {**result["metrics"], "runs_at_once": runs_at_once}
-    return result["history"], metrics, result["predictions"]
+    return result["history"], metrics, result["predictions"], result.get("environment")
 
 
 # ---------------------------------------------------------------- refusing to train
