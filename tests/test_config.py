@@ -1,6 +1,6 @@
 import pytest
 
-from cifar_mlp.config import ConfigError, RunConfig, check_seeds, study_from
+from cifar_mlp.config import ConfigError, RunConfig, check_seeds
 from cifar_mlp.store import run_key
 
 # (key, bad value, words the message must contain)
@@ -83,21 +83,3 @@ def test_seeds_must_be_non_negative_integers():
         with pytest.raises(ConfigError, match="seed"):
             check_seeds(bad)
 
-
-NOTEBOOK = {"profile": "smoke", "seeds": None, "epochs": None, "train_size": None,
-            "val_size": None, "results_dir": None}
-
-
-def test_study_fills_profile_values_and_refuses_typos():
-    study = study_from(dict(NOTEBOOK, depths=None), profiles={"smoke": {"depths": [1, 3]}},
-                       depths=None)
-    assert study.depths == [1, 3] and study.seeds == (0,) and study.train_size == 2000
-    assert study.base(widths=[64]).train_size == 2000
-    with pytest.raises(ConfigError, match="unknown notebook parameter 'learnig_rate'"):
-        study_from(dict(NOTEBOOK, learnig_rate=0.1))
-    with pytest.raises(ConfigError, match="profile='quick'.*smoke, full"):
-        study_from(dict(NOTEBOOK, profile="quick"))
-    with pytest.raises(ConfigError, match="seed"):
-        study_from(dict(NOTEBOOK, seeds=[0, "x"]))
-    with pytest.raises(ConfigError, match="epochs"):
-        study_from(dict(NOTEBOOK, epochs="ten"))

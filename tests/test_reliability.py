@@ -117,7 +117,7 @@ def test_bad_notebook_parameter_fails_before_training(bad_runs, notebook, case):
     # It failed in the cell that validates the parameters, and nothing after it ran.
     code = [c for c in nbformat.read(out, as_version=4).cells if c.cell_type == "code"]
     failed = next(i for i, c in enumerate(code) if c.execution_count == error.exec_count)
-    assert "study_from(" in code[failed].source
+    assert "from_notebook(" in code[failed].source
     assert all(c.execution_count is None for c in code[failed + 1:])
     # Nothing reached the store, the runs, the figures or the reports.
     written = [p for folder in scratch if folder.exists() for p in folder.rglob("*")]

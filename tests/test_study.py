@@ -36,7 +36,7 @@ def test_every_section_declares_every_knob_in_every_profile(section, profile):
     (Regularization, {"dropout_positions": ["output"]}, "dropout_positions[0]='output' is not allowed"),
     (Optimizers, {"optimizers": ["lion"]}, "optimizers[0]='lion' is not allowed: one of adam"),
     (Optimizers, {"adam_betas": [[0.9]]}, "adam_betas[0]=[0.9] is not allowed: a [beta_1, beta_2] pair"),
-    (Optimizers, {"learnig_rate": 0.1}, "unknown notebook parameter of 04_optimizers 'learnig_rate'"),
+    (Optimizers, {"learnig_rate": 0.1}, "unknown notebook parameter 'learnig_rate'. Allowed: profile, seeds"),
     (Architecture, {"profile": "quick"}, "profile='quick' is not allowed: one of smoke, full"),
 ])
 def test_a_bad_parameter_is_refused_naming_it(section, given, named):

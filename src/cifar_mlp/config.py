@@ -12,11 +12,9 @@ import difflib
 import math
 import numbers
 import typing
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
-from cifar_mlp import paths
 
 ACTIVATIONS = ("relu", "gelu", "tanh", "elu", "selu", "swish", "silu", "sigmoid",
                "leaky_relu", "mish", "softplus", "linear")
@@ -274,74 +272,3 @@ def check_seeds(seeds, name: str = "seeds") -> tuple[int, ...]:
     if len(set(seeds)) < len(seeds):
         _fail(name, list(seeds), "each seed once (a repeated seed would count twice in every mean)")
     return tuple(seeds)
-
-
-# ---------------------------------------------------------------- study profiles
-
-@dataclass(frozen=True)
-class Study:
-    """A notebook's validated parameters: its profile with any overrides applied."""
-
-    profile: str
-    seeds: tuple[int, ...]
-    epochs: int
-    train_size: int | None
-    val_size: int
-    results_dir: Path
-    figures_dir: Path
-    extra: dict = field(default_factory=dict)
-
-    def __getattr__(self, name):
-        try:
-            return self.__dict__["extra"][name]
-        except KeyError:
-            raise AttributeError(name) from None
-
-    def base(self, **changes) -> RunConfig:
-        """A run config on this study's data and epochs."""
-        return RunConfig.from_dict({"epochs": self.epochs, "train_size": self.train_size,
-                                    "val_size": self.val_size, **changes})
-
-
-# Smoke: every cell in seconds on a few thousand real images. Full: the real study.
-# Values of None in a notebook's parameters cell mean "the profile's".
-PROFILE_DEFAULTS = {
-    "smoke": dict(seeds=(0,), epochs=3, train_size=2000, val_size=1000),
-    "full": dict(seeds=(0, 1), epochs=30, train_size=None, val_size=5000),
-}
-# Names IPython puts in every namespace, never parameters.
-_IPYTHON_NAMES = {"In", "Out", "exit", "quit", "get_ipython", "open"}
-
-
-def study_from(namespace: dict, profiles: dict | None = None, **notebook_params) -> Study:
-    """Validate a notebook's parameters cell (plus anything papermill injected).
-
-    `namespace` is the notebook's `globals()`. `notebook_params` names the
-    notebook's own parameters (with their values); `profiles` gives this
-    notebook's values per profile, e.g. {"full": {"epochs": 20, "depths": [1, 2, 3]}},
-    used wherever the parameters cell says None. A plain value in the
-    namespace that is neither common nor the notebook's own is a typo and is
-    refused, so `papermill -p learnig_rate 0.1` fails instead of being ignored.
-    """
-    common = ("profile", "seeds", "epochs", "train_size", "val_size", "results_dir")
-    allowed = list(common) + list(notebook_params)
-    plain = (int, float, str, bool, list, tuple, type(None))
-    given = {k: v for k, v in namespace.items()
-             if not k.startswith("_") and k not in _IPYTHON_NAMES and isinstance(v, plain)}
-    check_keys(given, allowed, what="notebook parameter")
-    given.update(notebook_params)
-    profile = given.get("profile", "full")
-    _choice("profile", profile, PROFILES)
-    defaults = {**PROFILE_DEFAULTS[profile], **(profiles or {}).get(profile, {})}
-    values = {k: defaults.get(k) if given.get(k) is None else given[k]
-              for k in allowed if k not in ("profile", "results_dir")}
-    seeds = check_seeds(values.pop("seeds"))
-    # Check epochs and sizes the same way a run would, before anything trains.
-    RunConfig(epochs=values["epochs"], train_size=values["train_size"], val_size=values["val_size"])
-    dirs = paths.profile_dirs(profile)
-    results_dir = given.get("results_dir")
-    if results_dir is not None and not isinstance(results_dir, str):
-        _fail("results_dir", results_dir, "a folder path as a string, or None for the profile's")
-    extra = {k: values[k] for k in notebook_params}
-    return Study(profile, seeds, values["epochs"], values["train_size"], values["val_size"],
-                 Path(results_dir) if results_dir else dirs["results"], dirs["figures"], extra)

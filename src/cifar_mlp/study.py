@@ -138,8 +138,9 @@ class Study:
         plain = (int, float, str, bool, list, tuple, type(None))
         given = {k: v for k, v in namespace.items()
                  if not k.startswith("_") and k not in _IPYTHON_NAMES and isinstance(v, plain)}
-        allowed = ["profile", "results_dir", *(f.name for f in cls.knobs())]
-        check_keys(given, allowed, what=f"notebook parameter of {cls.SECTION or 'this study'}")
+        common = ["profile", "seeds", "epochs", "train_size", "val_size", "results_dir"]
+        allowed = common + [f.name for f in cls.knobs() if f.name not in common]
+        check_keys(given, allowed, what="notebook parameter")
         return cls.at(**given)
 
     @classmethod
