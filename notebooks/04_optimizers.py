@@ -18,7 +18,7 @@
 #
 # Which optimizer trains the reference MLP best? Comparing optimizers at one
 # shared learning rate mostly measures which of them that rate happens to suit:
-# SGD wants rates a hundred times larger than Adam. So each optimizer first gets
+# plain SGD is used with far larger rates than Adam. So each optimizer first gets
 # its own learning rate, chosen on a small log-spaced grid, then its own
 # hyperparameter (momentum, β, ρ or weight decay) at that rate, and only then are
 # the tuned optimizers compared over several seeds, with a constant rate and

@@ -16,10 +16,10 @@
 # %% [markdown]
 # # 07 · Beyond the reference: the best MLP in ten minutes, and a CNN for contrast
 #
-# The reference recipe trains in well under a minute and stops near 0.56 test
-# accuracy. How far does an MLP get on this 2-core CPU if it may train for up
-# to ten minutes? What the literature on MLPs for images suggests: more width
-# (02 found accuracy still rising with it); random flips and small shifts of
+# The reference recipe trains in about a minute on this 2-core CPU. How far does
+# an MLP get if it may train for up to ten minutes? What the literature on MLPs
+# for images suggests: more width (which 02 compares, within a smaller budget);
+# random flips and small shifts of
 # the training images, because an MLP has no built-in tolerance for either and
 # can only learn it from examples; label smoothing, which keeps a model that
 # sees many variants of each image from growing overconfident; and a cosine
@@ -28,9 +28,9 @@
 # where the MLP's ceiling lies.
 #
 # **Scientific**: the model: the reference MLP, the wide augmented MLP, a compact CNN.
-# **Nuisance**: none tuned here: both new models keep the reference's optimizer,
-# rate and regularization (chosen in 03–05); their epochs are set so a run fits
-# the time budget on this machine.
+# **Nuisance**: none tuned here: both new models keep the reference recipe's
+# optimizer, rate and regularization (those of the study we reproduce); their
+# epochs are set so a run fits the time budget on this machine.
 # **Fixed**: the data split, Adam 1e-3 with warmup + cosine, batch norm before
 # the activation, dropout 0.1, L2 5e-5, a checkpoint of the best validation
 # epoch. The test set is read at the end of each run, as in 06, and nothing is
