@@ -100,3 +100,28 @@ def test_a_bad_parameter_stops_the_notebook_at_once_naming_it(tmp_path):
                                    cwd=str(paths.NOTEBOOKS_DIR), progress_bar=False)
     assert "seeds=[0, 0] is not allowed: each seed once" in str(error.value)
     assert not (tmp_path / "results").exists(), "a run was stored"
+
+
+# A result typed into prose drifts from the records: accuracies, "N times faster", shares.
+TYPED_RESULT = re.compile(
+    r"\b0\.[4-9]\d+\b|\b\d+(\.\d+)?\s*(×|times)\s+(slower|faster|larger|smaller|more|less|the)\b"
+    r"|\b(two|three|four|five|ten|hundred) times\b|\b(?!95 %)\d+(\.\d+)?\s?%", re.I)
+# What the source documents report may be quoted (a claim under test is not our result).
+QUOTED = re.compile(r"report|claim|quot|«|“", re.I)
+
+
+@pytest.mark.parametrize("source", NOTEBOOKS, ids=lambda p: p.stem)
+def test_markdown_states_no_typed_results(source: Path):
+    """Markdown cells hold questions, methods and what to look at; numbers come from records."""
+    typed = [line for cell in jupytext.read(source).cells if cell.cell_type == "markdown"
+             for line in cell.source.splitlines()
+             if TYPED_RESULT.search(line) and not QUOTED.search(line)]
+    assert not typed, f"{source.name}: typed results in markdown (render them from the records): {typed}"
+
+
+def test_the_typed_result_scan_can_fail():
+    for line in ("Width 512 reaches 0.536.", "batch 32 is 3× slower", "about three times",
+                 "it gains 12 % over the baseline"):
+        assert TYPED_RESULT.search(line), line
+    for line in ("a 95 % interval over seeds", "dropout 0.1 after each layer", "5,000 images"):
+        assert not TYPED_RESULT.search(line), line
