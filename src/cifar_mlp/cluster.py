@@ -124,7 +124,15 @@ class DaskExecutor(Executor):
             cf.wait(list(self._tasks))
         self.client.close()
         if self.cluster is not None:
-            self.cluster.close()
+            # A worker that has loaded TensorFlow can take longer to exit than the
+            # nanny's 4 s, and is then killed with an error logged: expected here.
+            nanny_log = logging.getLogger("distributed.nanny")
+            level = nanny_log.level
+            nanny_log.setLevel(logging.CRITICAL)
+            try:
+                self.cluster.close()
+            finally:
+                nanny_log.setLevel(level)
 
     def stop(self) -> None:
         if self.closed:
@@ -192,4 +200,12 @@ async def _recycle_when_idle(worker, runs: int) -> None:
     worker.status = Status.closing_gracefully
     while any(task.state in HOLDING for task in worker.state.tasks.values()):
         await asyncio.sleep(0.1)
-    await worker.close(nanny=False, reason=f"cifar-mlp: recycled after {runs} runs")
+    reason = f"cifar-mlp: recycled after {runs} runs"
+    if worker.nanny is None:  # nothing would start a new one: just stop taking runs
+        await worker.close(reason=reason)
+        return
+    try:
+        async with worker.rpc(worker.nanny) as nanny:
+            await nanny.kill(reason=reason)  # the nanny starts a fresh worker
+    except OSError:  # the call ends with this process: the answer never comes
+        pass

@@ -198,7 +198,11 @@ def _local(settings: dict) -> Executor:
 
 
 def _dask(settings: dict) -> Executor:
-    from cifar_mlp import cluster  # Dask is an optional extra: imported only when chosen
+    try:
+        from cifar_mlp import cluster  # Dask is an optional extra: imported only when chosen
+    except ImportError as error:
+        raise ConfigError(f"CIFAR_MLP_EXECUTOR=dask needs Dask's distributed ({error}): install "
+                          "the extra with `pip install -e '.[cluster]'` (`make setup` does).") from None
 
     return cluster.DaskExecutor(settings["scheduler"], settings["workers"])
 

@@ -1,0 +1,177 @@
+"""Sweeps on a Dask cluster: a LocalCluster on 127.0.0.1 with two one-thread workers.
+
+The workers train on the synthetic split (tests/worker_data.py puts it in
+place as each worker starts) and note every training's start and end, by
+pid, in a log the tests read: which process trained what, how often.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import threading
+import time
+from collections import Counter
+
+import numpy as np
+import pytest
+
+pytest.importorskip("distributed", reason="Dask's distributed is not installed: the optional "
+                                          "extra, `pip install -e '.[cluster]'` (make setup)")
+
+from cifar_mlp import cluster, executors, runner, store, sweep  # noqa: E402
+from cifar_mlp.config import RunConfig  # noqa: E402
+from worker_data import log_lines, use_synthetic_split  # noqa: E402
+
+pytestmark = pytest.mark.slow  # worker processes import TensorFlow
+
+RUNS_PER_WORKER = 2
+
+
+def tiny(lr: float, epochs: int = 1) -> RunConfig:
+    """A run of a second or two on the synthetic split; each test its own learning rates,
+    so the log tells its runs apart."""
+    return RunConfig(widths=[16], epochs=epochs, batch_size=50, train_size=600, val_size=200, lr=lr)
+
+
+@pytest.fixture(scope="module")
+def dask_executor(tmp_path_factory):
+    log = tmp_path_factory.mktemp("dask") / "log"
+    with pytest.MonkeyPatch.context() as mp:
+        # Worker processes inherit the environment as they start, restarted ones too.
+        mp.setenv("WORKER_LOG", str(log))
+        mp.setenv("TF_CPP_MIN_LOG_LEVEL", "3")
+        executor = cluster.DaskExecutor(workers=2, runs_per_worker=RUNS_PER_WORKER,
+                                        setup=use_synthetic_split)
+        executor.log = log
+        yield executor
+        executor.shutdown()
+
+
+def wait_for(condition, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(0.05)
+
+
+def pids_that(log, event: str, key: str) -> list[int]:
+    return [p for p, e, k in log_lines(log) if e == event and k == key]
+
+
+def alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"  # a zombie has ended
+    except FileNotFoundError:
+        return False
+
+
+def test_a_sweep_lands_its_records_and_a_second_trains_nothing(dask_executor, store_root, capsys):
+    configs = {f"lr {lr}": tiny(lr) for lr in (1e-3, 2e-3, 3e-3)}
+    keys = [store.run_key(c, 0) for c in configs.values()]
+    df = sweep.sweep(configs, seeds=[0], executor=dask_executor)
+    assert list(df["key"]) == keys and (df["status"] == "ok").all()
+    assert (df["executor"] == "dask").all() and (df["runs_at_once"] == 2).all()
+    assert sorted(r.key for r in store.read_all(store_root)) == sorted(keys)
+    trained = [k for _, e, k in log_lines(dask_executor.log) if e == "end" and k in keys]
+    assert sorted(trained) == sorted(keys)  # each once
+    assert "3 to train on dask workers, 2 at a time" in capsys.readouterr().out
+
+    again = sweep.sweep(configs, seeds=[0], executor=dask_executor)
+    assert "3 already stored, 0 to train" in capsys.readouterr().out
+    assert again.equals(df)
+    starts = [k for _, e, k in log_lines(dask_executor.log) if e == "start" and k in keys]
+    assert sorted(starts) == sorted(trained)  # nothing trained again
+
+
+def test_a_worker_killed_mid_run_leaves_no_torn_record_and_the_run_is_retried(dask_executor,
+                                                                              store_root):
+    config = tiny(4e-3, epochs=30)
+    key, killed = store.run_key(config, 0), []
+
+    def kill_the_first_training():
+        wait_for(lambda: pids_that(dask_executor.log, "start", key), 120, "the run to start")
+        killed.append(pids_that(dask_executor.log, "start", key)[0])
+        os.kill(killed[0], signal.SIGKILL)
+
+    killer = threading.Thread(target=kill_the_first_training)
+    killer.start()
+    df = sweep.sweep({"long": config}, seeds=[0], executor=dask_executor, quiet=True)
+    killer.join()
+    started = pids_that(dask_executor.log, "start", key)
+    print(f"run {key}: started in {started}, worker {killed[0]} killed, "
+          f"ended in {pids_that(dask_executor.log, 'end', key)}")
+    assert started[0] == killed[0] and len(started) == 2 and started[1] != killed[0]
+    assert pids_that(dask_executor.log, "end", key) == [started[1]]
+    record = store.load(config, 0)
+    assert record.metrics["status"] == "ok" and df.loc[0, "key"] == key
+    assert list(record.history["epoch"]) == list(range(1, 31))  # whole, from the retry
+    assert [r.key for r in store.read_all(store_root)] == [key]
+    assert not list(store_root.glob(".tmp-*"))
+
+
+def test_workers_are_recycled_after_n_runs(dask_executor, store_root):
+    configs = {f"lr {lr}": tiny(lr) for lr in (1.1e-3, 1.2e-3, 1.3e-3, 1.4e-3, 1.5e-3)}
+    sweep.sweep(configs, seeds=[0], executor=dask_executor, quiet=True)
+    runs = Counter(p for p, e, k in log_lines(dask_executor.log) if e == "end")
+    print(f"runs per worker process: {dict(runs)}")
+    assert max(runs.values()) <= RUNS_PER_WORKER
+    assert len(runs) >= 3  # five runs, two workers: at least one was replaced
+    wait_for(lambda: len(dask_executor.client.nthreads()) == 2, 60, "two workers again")
+
+
+def test_same_history_through_dask_as_through_the_local_pool(dask_executor, store_root, tmp_path):
+    config = tiny(5e-3, epochs=3)
+    via_dask = runner.run(config, 0, tmp_path / "dask", executor=dask_executor)
+    pool = executors.LocalPool(workers=1, setup=use_synthetic_split)
+    try:
+        via_pool = runner.run(config, 0, tmp_path / "local", executor=pool)
+    finally:
+        pool.shutdown()
+    assert (via_dask.metrics["executor"], via_pool.metrics["executor"]) == ("dask", "local")
+    for column in ("loss", "accuracy", "val_loss", "val_accuracy"):
+        np.testing.assert_allclose(via_dask.history[column], via_pool.history[column], rtol=1e-7)
+
+
+def test_every_socket_is_on_loopback(dask_executor):
+    """The scheduler and nannies (in this process) and the workers listen on and
+    talk to 127.0.0.1 only."""
+    workers = set(dask_executor.client.run(os.getpid).values())
+    ours = workers | {os.getpid()}
+    table = subprocess.run(["ss", "-tuanp"], capture_output=True, text=True, check=True).stdout
+    sockets = [line.split() for line in table.splitlines()
+               if any(f"pid={pid}," in line for pid in ours)]
+    seen = {int(part.split("pid=")[1].split(",")[0]) for row in sockets
+            for part in row[6].split("(") if "pid=" in part}
+    assert workers <= seen  # every worker has sockets, and ss shows them
+    for state, local, peer in ((row[1], row[4], row[5]) for row in sockets):
+        assert local.rsplit(":", 1)[0] == "127.0.0.1", (state, local, peer)
+        if state != "LISTEN":
+            assert peer.rsplit(":", 1)[0] == "127.0.0.1", (state, local, peer)
+
+
+def test_ctrl_c_cancels_the_sweeps_tasks_and_stops_their_runs(dask_executor, store_root):
+    # Joining the running cluster by its address, as one would join someone else's.
+    joined = cluster.DaskExecutor(dask_executor.cluster.scheduler_address)
+    assert not joined.local_files and joined.slots() == 2
+    config = tiny(6e-3, epochs=1000)  # minutes, if nothing stopped it
+    key = store.run_key(config, 0)
+
+    def ctrl_c_once_it_trains():
+        wait_for(lambda: pids_that(dask_executor.log, "start", key), 120, "the run to start")
+        os.kill(os.getpid(), signal.SIGINT)
+
+    threading.Thread(target=ctrl_c_once_it_trains).start()
+    with pytest.raises(KeyboardInterrupt):
+        sweep.sweep({"long": config}, seeds=[0], executor=joined, quiet=True)
+    pid = pids_that(dask_executor.log, "start", key)[0]
+    wait_for(lambda: not alive(pid), 20, f"worker {pid}, which trained it, to be restarted")
+    assert joined.closed and store.load(config, 0) is None
+    assert pids_that(dask_executor.log, "start", key) == [pid]  # cancelled, not retried
+    held = store.try_lock(config, 0)  # the lock was given back
+    assert held is not None
+    store.unlock(held)
+    wait_for(lambda: len(dask_executor.client.nthreads()) == 2, 60, "two workers again")
