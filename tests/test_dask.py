@@ -22,7 +22,7 @@ pytest.importorskip("distributed", reason="Dask's distributed is not installed: 
 
 from cifar_mlp import cluster, executors, runner, store, sweep  # noqa: E402
 from cifar_mlp.config import RunConfig  # noqa: E402
-from worker_data import log_lines, use_synthetic_split  # noqa: E402
+from worker_data import alive, log_lines, use_synthetic_split, wait_for  # noqa: E402
 
 pytestmark = pytest.mark.slow  # worker processes import TensorFlow
 
@@ -49,24 +49,8 @@ def dask_executor(tmp_path_factory):
         executor.shutdown()
 
 
-def wait_for(condition, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.05)
-
-
 def pids_that(log, event: str, key: str) -> list[int]:
     return [p for p, e, k in log_lines(log) if e == event and k == key]
-
-
-def alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"  # a zombie has ended
-    except FileNotFoundError:
-        return False
 
 
 def test_a_sweep_lands_its_records_and_a_second_trains_nothing(dask_executor, store_root, capsys):

@@ -5,7 +5,8 @@
    and what is allowed.
 2. A sweep killed with SIGKILL and started again keeps every finished run,
    retrains only the interrupted one, and never reads a half-written record;
-   two processes asking for the same run get one record, trained once.
+   two processes asking for the same run get one record, trained once; the
+   training workers of a killed sweep end within seconds (no orphans).
 3. A diverging run stops early, is stored and summarized as diverged, is drawn
    as a cross, and the sweep goes on.
 4. The same config and seed give the same history on real data.
@@ -317,6 +318,69 @@ def test_two_processes_asking_for_one_run_share_one_training(worker):
     assert outputs[0]["key"] == starts[0][1] == worker.keys[0]
     assert store.read(results / worker.keys[0]).metrics == outputs[0]["metrics"]
     assert [p.name for p in results.iterdir() if not p.name.startswith(".")] == [worker.keys[0]]
+
+
+# A sweep in worker processes (local or Dask) of runs that would train for minutes.
+SWEEP_IN_WORKERS = textwrap.dedent('''
+    import os, sys
+    sys.path.insert(0, os.environ["WORKER_TESTS"])
+    from cifar_mlp import executors, sweep
+    from cifar_mlp.config import RunConfig
+    from worker_data import use_synthetic_split
+
+    if __name__ == "__main__":  # the local pool's workers import this script
+        configs = {f"lr {lr}": RunConfig(widths=[16], epochs=1000, batch_size=50, train_size=600,
+                                         val_size=200, lr=lr) for lr in (1e-3, 2e-3)}
+        if sys.argv[1] == "dask":
+            from cifar_mlp import cluster
+            executor = cluster.DaskExecutor(workers=2, setup=use_synthetic_split)
+        else:
+            executor = executors.LocalPool(workers=2, setup=use_synthetic_split)
+        sweep.sweep(configs, seeds=[0], executor=executor)
+''')
+
+
+def _has_dask() -> bool:
+    import importlib.util
+    return importlib.util.find_spec("distributed") is not None
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("executor,sig", [
+    ("local", signal.SIGKILL), ("local", signal.SIGTERM),
+    pytest.param("dask", signal.SIGKILL, marks=pytest.mark.skipif(
+        not _has_dask(), reason="Dask's distributed is not installed (the cluster extra)")),
+], ids=["local-SIGKILL", "local-SIGTERM", "dask-SIGKILL"])
+def test_workers_end_within_seconds_when_their_parent_is_killed(tmp_path, executor, sig):
+    from worker_data import alive, log_lines as worker_log
+
+    script, log = tmp_path / "sweep.py", tmp_path / "log"
+    script.write_text(SWEEP_IN_WORKERS)
+    env = {**os.environ, "CIFAR_MLP_RESULTS": str(tmp_path / "results"),
+           "CIFAR_MLP_RUNS": str(tmp_path / "runs"), "WORKER_LOG": str(log),
+           "WORKER_TESTS": str(Path(__file__).parent), "TF_CPP_MIN_LOG_LEVEL": "3"}
+    env.pop("CIFAR_MLP_TRAIN_IN_PROCESS", None)
+    proc = subprocess.Popen([PYTHON, str(script), executor], env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        wait_for(lambda: sum(e == "start" for _, e, _ in worker_log(log)) == 2, timeout=180,
+                 proc=proc, what="both runs to start training")
+        workers = {pid for pid, _, _ in worker_log(log)}
+        assert len(workers) == 2 and proc.pid not in workers
+        proc.send_signal(sig)
+        proc.wait()
+        start = time.monotonic()
+        wait_for(lambda: not any(alive(pid) for pid in workers), timeout=10,
+                 what=f"workers {sorted(workers)} to end after their parent got {sig.name}")
+        print(f"{executor}, parent {sig.name}: workers ended within "
+              f"{time.monotonic() - start:.1f} s")
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        for pid in {pid for pid, _, _ in worker_log(log)}:  # a failed test leaves no orphan
+            if alive(pid):
+                os.kill(pid, signal.SIGKILL)
+    assert not any(e == "end" for _, e, _ in worker_log(log))  # stopped mid-run
 
 
 def test_a_folder_without_metrics_is_not_a_record_and_is_replaced(store_root, monkeypatch):

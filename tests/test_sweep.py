@@ -1,5 +1,7 @@
 """Sweeps train several runs at once: longest first, never more than WORKERS, same results."""
 
+import os
+import signal
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -9,6 +11,7 @@ import pytest
 
 from cifar_mlp import executors, runner, store, sweep
 from cifar_mlp.config import RunConfig
+from worker_data import alive, log_lines, use_synthetic_split, wait_for
 
 # Estimated cost grows with width, so the scheduler should start 1024 first, then 512, then 128.
 CONFIGS = {f"w{w}": RunConfig(widths=(w,), epochs=2) for w in (128, 1024, 512)}
@@ -122,7 +125,7 @@ def test_bad_worker_count_is_refused_with_what_is_allowed(monkeypatch):
 @pytest.mark.slow
 def test_two_workers_give_the_numbers_of_training_here(store_root, monkeypatch, in_workers):
     """Real worker processes, two runs at once: the same histories as one run at a time here."""
-    monkeypatch.setattr(sweep, "WORKERS", 2)
+    monkeypatch.setenv("CIFAR_MLP_WORKERS", "2")
     base = RunConfig(widths=(32,), epochs=2, train_size=1000, val_size=500)
     configs = {"a": base, "b": base.replace(widths=(48,))}
     df = sweep.sweep(configs, seeds=[0], quiet=True)
@@ -132,3 +135,51 @@ def test_two_workers_give_the_numbers_of_training_here(store_root, monkeypatch, 
         stored = store.load(config, 0).history
         np.testing.assert_allclose(here["loss"], stored["loss"], rtol=1e-7)
         np.testing.assert_allclose(here["val_accuracy"], stored["val_accuracy"], rtol=1e-7)
+
+
+def tiny(lr: float, epochs: int = 1) -> RunConfig:
+    return RunConfig(widths=[16], epochs=epochs, batch_size=50, train_size=600, val_size=200, lr=lr)
+
+
+@pytest.mark.slow
+def test_local_workers_are_replaced_after_n_runs_with_the_same_numbers(store_root, synthetic_split,
+                                                                       tmp_path, monkeypatch):
+    from cifar_mlp import training
+
+    monkeypatch.setenv("WORKER_LOG", str(tmp_path / "log"))
+    pool = executors.LocalPool(workers=1, runs_per_worker=2, setup=use_synthetic_split)
+    configs = {f"lr {lr}": tiny(lr) for lr in (1e-3, 2e-3, 3e-3)}  # one cost: in this order
+    try:
+        df = sweep.sweep(configs, seeds=[0], executor=pool, quiet=True)
+    finally:
+        pool.shutdown()
+    pids = [pid for pid, event, _ in log_lines(tmp_path / "log") if event == "end"]
+    assert pids[0] == pids[1] != pids[2] and os.getpid() not in pids  # two runs, then a new one
+    assert (df["executor"] == "local").all() and (df["runs_at_once"] == 1).all()
+    # The seed decides the numbers, not the process: the same run trained here.
+    here = training.train(configs["lr 0.003"], 0)["history"]
+    stored = store.load(configs["lr 0.003"], 0).history
+    for column in ("loss", "val_accuracy"):
+        np.testing.assert_allclose(here[column], stored[column], rtol=1e-7)
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_the_runs_of_the_local_workers(store_root, tmp_path, monkeypatch):
+    log = tmp_path / "log"
+    monkeypatch.setenv("WORKER_LOG", str(log))
+    pool = executors.LocalPool(workers=1, setup=use_synthetic_split)
+    config = tiny(1e-3, epochs=1000)  # minutes, if nothing stopped it
+
+    def ctrl_c_once_it_trains():
+        wait_for(lambda: log_lines(log), 120, "the run to start")
+        os.kill(os.getpid(), signal.SIGINT)
+
+    threading.Thread(target=ctrl_c_once_it_trains).start()
+    with pytest.raises(KeyboardInterrupt):
+        sweep.sweep({"long": config}, seeds=[0], executor=pool, quiet=True)
+    worker = log_lines(log)[0][0]
+    wait_for(lambda: not alive(worker), 5, f"worker {worker} to end")
+    assert pool.closed and store.load(config, 0) is None
+    held = store.try_lock(config, 0)  # the lock was given back
+    assert held is not None
+    store.unlock(held)

@@ -1,12 +1,14 @@
-"""What the tests' worker processes call as they start (an executor's `setup`).
+"""The tests' worker processes: what they call as they start, and how tests watch them.
 
 Monkeypatches do not cross processes, so a worker puts the synthetic split
-(tests/synthetic.py) in place of CIFAR-10 itself, and, when $WORKER_LOG names
-a file, notes every training's start and end there as "<pid> <event> <key>".
+(tests/synthetic.py) in place of CIFAR-10 itself (`use_synthetic_split`, an
+executor's `setup`), and, when $WORKER_LOG names a file, notes every
+training's start and end there as "<pid> <event> <key>" (`log_lines`).
 """
 
 import os
 import sys
+import time
 
 
 def use_synthetic_split() -> None:
@@ -42,3 +44,20 @@ def log_lines(log) -> list[tuple[int, str, str]]:
     with open(log) as f:
         return [(int(pid), event, key.strip()) for pid, event, key in
                 (line.split(" ", 2) for line in f)]
+
+
+def alive(pid: int) -> bool:
+    """Whether a process runs (a zombie, ended but not yet reaped, does not)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def wait_for(condition, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(0.05)
