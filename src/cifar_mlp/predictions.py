@@ -20,8 +20,8 @@ import numpy as np
 
 from cifar_mlp import costs, data, executors, paths, runner, store
 
-# What a run measures of the machine, not of the model: allowed to differ.
-TIMING = {"seconds", "wall_seconds", "seconds_per_epoch", "runs_at_once"}
+# What a run says of the machine it trained on, not of the model: allowed to differ.
+TIMING = {"seconds", "wall_seconds", "seconds_per_epoch", "runs_at_once", "executor"}
 
 
 def missing(root: Path | None = None, every: bool = False, keys=()) -> list[store.Record]:
