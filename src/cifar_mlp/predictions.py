@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from concurrent.futures import as_completed
 from pathlib import Path
 
 import numpy as np
@@ -81,7 +82,8 @@ def main(argv=None) -> int:
     futures = {executors.current().submit(runner.train_task, r.config, r.seed,
                                           paths.runs_dir() / r.key): r for r in todo}
     failed = []
-    for future, record in futures.items():
+    for future in as_completed(futures):  # each run as it finishes: none waits on a longer one
+        record = futures[future]
         history, metrics, predictions, environment = future.result()
         diff = differences(record, history, metrics)
         if not diff:
