@@ -60,6 +60,8 @@ def test_a_sweep_lands_its_records_and_a_second_trains_nothing(dask_executor, st
     assert list(df["key"]) == keys and (df["status"] == "ok").all()
     assert (df["executor"] == "dask").all() and (df["runs_at_once"] == 2).all()
     assert sorted(r.key for r in store.read_all(store_root)) == sorted(keys)
+    environment = store.load(configs["lr 0.001"], 0).environment  # taken in the worker
+    assert environment["executor"] == "dask" and environment["host"] and environment["tensorflow"]
     trained = [k for _, e, k in log_lines(dask_executor.log) if e == "end" and k in keys]
     assert sorted(trained) == sorted(keys)  # each once
     assert "3 to train on dask workers, 2 at a time" in capsys.readouterr().out

@@ -86,7 +86,7 @@ def train_all(runs: Sequence[tuple[RunConfig, int]], root: Path | None = None,
 def _submit(executor: executors.Executor, config: RunConfig, seed: int, at_once: int,
             progress_every: int):
     # Workers on other machines keep a run's TensorBoard logs in their own runs/.
-    run_dir = paths.RUNS_DIR / store.run_key(config, seed) if executor.local_files else None
+    run_dir = paths.runs_dir() / store.run_key(config, seed) if executor.local_files else None
     return executor.submit(train_task, config, seed, run_dir, progress_every, at_once)
 
 
@@ -115,7 +115,7 @@ def train_task(config: RunConfig, seed: int, run_dir: Path | None = None, progre
     """
     from cifar_mlp import training  # TensorFlow loads only where something trains
 
-    run_dir = run_dir or paths.RUNS_DIR / store.run_key(config, seed)
+    run_dir = run_dir or paths.runs_dir() / store.run_key(config, seed)
     result = training.train(config, seed, run_dir, progress_every)
     # How many runs could share the CPU meanwhile: what its seconds per epoch mean.
     metrics = {**result["metrics"], "runs_at_once": runs_at_once}

@@ -186,14 +186,9 @@ def _duration(seconds: float) -> str:
 
 
 # ---------------------------------------------------------------- until their callers move
-# tests/conftest.py (in_workers), cifar_mlp.predictions and benchmarks/report_bench.py
-# still name the old pool; these keep them working until they use `executors`.
+# tests/conftest.py (in_workers: sweep._pool, sweep._stop_worker) and
+# benchmarks/report_bench.py (sweep.WORKERS) still name the old pool.
 _pool = None
-from cifar_mlp.runner import train_task as _train  # noqa: E402
-
-
-def _workers() -> executors.Executor:
-    return executors.current()
 
 
 def _stop_worker() -> None:
