@@ -56,6 +56,23 @@ def test_dask_without_its_package_says_how_to_install_it(environment):
         executors.current()
 
 
+@pytest.mark.parametrize("address,message", [
+    ("tcp://127.0.0.1:9", "no Dask scheduler answered at CIFAR_MLP_SCHEDULER='tcp://127.0.0.1:9' "
+                          "within 1 s"),
+    ("http://127.0.0.1:8786", "CIFAR_MLP_SCHEDULER='http://127.0.0.1:8786' is not allowed: a Dask "
+                              "scheduler's address such as tcp://host:8786"),
+])
+def test_a_scheduler_that_is_not_there_is_named(environment, address, message):
+    pytest.importorskip("distributed", reason="Dask's distributed is not installed (the cluster extra)")
+    from cifar_mlp import cluster
+    environment.setattr(cluster, "CONNECT_SECONDS", 1)
+    environment.setenv("CIFAR_MLP_EXECUTOR", "dask")
+    environment.setenv("CIFAR_MLP_SCHEDULER", address)
+    with pytest.raises(ConfigError) as error:
+        executors.current()
+    assert message in str(error.value)
+
+
 def test_settings_are_read_when_an_executor_is_needed(environment):
     assert executors.settings() == {"name": "local", "workers": 2, "scheduler": None}
     first = executors.current()

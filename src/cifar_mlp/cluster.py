@@ -150,6 +150,9 @@ class DaskExecutor(Executor):
 def _connect(address) -> Client:
     try:
         return Client(address, timeout=CONNECT_SECONDS)
+    except ValueError as error:  # not an address
+        raise ConfigError(f"CIFAR_MLP_SCHEDULER={address!r} is not allowed: a Dask scheduler's "
+                          f"address such as tcp://host:8786 ({error}).") from None
     except OSError as error:
         raise ConfigError(
             f"no Dask scheduler answered at CIFAR_MLP_SCHEDULER={address!r} within "
