@@ -10,14 +10,16 @@ worker processes under their nannies.
   each other's generators, and one run's TensorFlow already uses every core
   the process may use. Start workers elsewhere the same way:
   `dask worker tcp://host:8786 --nthreads 1 --nworkers K`.
-- A task returns (history, metrics, predictions, environment); this process alone writes
-  the store, so workers need no shared folder. A task whose worker dies is
-  run again by the scheduler on another worker (runs are deterministic and
-  idempotent), up to `distributed.scheduler.allowed-failures` times.
+- A task returns (history, metrics, predictions, environment); this process
+  alone writes the store, so workers need no shared folder. A task whose
+  worker dies is run again by the scheduler on another worker (runs are
+  deterministic and idempotent), up to `distributed.scheduler.allowed-failures`
+  times.
 - A worker that has trained RUNS_PER_WORKER runs takes no new task, closes
   once its results are fetched, and its nanny starts a fresh one: TensorFlow
-  never frees the programs XLA compiles. (A worker without a nanny is not
-  replaced: start workers with their nanny, `dask worker`'s default.)
+  never frees the programs XLA compiles. (A worker started without a nanny
+  is never recycled, since nothing would replace it: keep `dask worker`'s
+  default nanny.)
 - Ctrl-C cancels the sweep's tasks and restarts the workers running them
   (our own cluster is closed).
 """
@@ -184,9 +186,9 @@ def counted(runs_per_worker: int, fn, *args, **kwargs):
     global _runs_here, _recycling
     result = fn(*args, **kwargs)
     _runs_here += 1
-    if _runs_here >= runs_per_worker and not _recycling:
+    worker = get_worker()
+    if _runs_here >= runs_per_worker and not _recycling and worker.nanny is not None:
         _recycling = True
-        worker = get_worker()
         worker.loop.add_callback(_recycle_when_idle, worker, _runs_here)
     return result
 
@@ -203,12 +205,8 @@ async def _recycle_when_idle(worker, runs: int) -> None:
     worker.status = Status.closing_gracefully
     while any(task.state in HOLDING for task in worker.state.tasks.values()):
         await asyncio.sleep(0.1)
-    reason = f"cifar-mlp: recycled after {runs} runs"
-    if worker.nanny is None:  # nothing would start a new one: just stop taking runs
-        await worker.close(reason=reason)
-        return
     try:
-        async with worker.rpc(worker.nanny) as nanny:
-            await nanny.kill(reason=reason)  # the nanny starts a fresh worker
+        async with worker.rpc(worker.nanny) as nanny:  # which starts a fresh worker
+            await nanny.kill(reason=f"cifar-mlp: recycled after {runs} runs")
     except OSError:  # the call ends with this process: the answer never comes
         pass
