@@ -35,7 +35,7 @@ from pathlib import Path
 
 OUT_DIR = Path(__file__).resolve().parent / "results"
 ENGINES = ("ours", "keras", "torch")
-# The study's sweeps train two runs at once (cifar_mlp.sweep.WORKERS): this row
+# The study's sweeps train two runs at once (cifar_mlp.executors.workers()): this row
 # times two of our runs side by side and counts the epochs both get through.
 PAIR = "ours, 2 at once"
 BATCH, LR, L2, DROPOUT, WIDTH, DEPTH = 128, 1e-3, 5e-5, 0.1, 128, 3

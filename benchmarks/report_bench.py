@@ -256,12 +256,12 @@ def main(argv=None) -> None:
             totals[f"01-{last}"] = sum(seconds[s] for s in span)
     metrics = [json.loads(p.read_text()) for p in results.glob("[!.]*/metrics.json")]
     prov = json.loads((reports / "provenance.json").read_text())
-    from cifar_mlp import sweep
+    from cifar_mlp import executors
     result = {"first": runs["first"], "stored": runs["stored"], "totals": totals,
               "widest": widest(results), "committed": against_committed(results),
               "runs": len(metrics),
               "training_seconds": sum(m.get("wall_seconds", 0) for m in metrics),
-              "workers": sweep.WORKERS, "goals": GOALS,
+              "workers": executors.workers(), "goals": GOALS,
               "machine": f"{prov['cpu']['model']}, {prov['cpu']['cores']} cores, "
                          f"Python {prov['python']}, TensorFlow {prov['packages']['tensorflow']}",
               "git": prov["git"], "date": time.strftime("%Y-%m-%d %H:%M"),

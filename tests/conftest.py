@@ -39,10 +39,10 @@ def in_workers(monkeypatch):
     """Runs must train in worker processes (real data only: the workers cannot see
     monkeypatches). Training in the test's process fails the test; the fixture gives
     the real `training.train`, to train the same run here for comparison."""
-    from cifar_mlp import sweep, training
+    from cifar_mlp import executors, training
     monkeypatch.delenv("CIFAR_MLP_TRAIN_IN_PROCESS")
-    monkeypatch.setattr(sweep, "_pool", None)
+    monkeypatch.setattr(executors, "_current", None)
     in_process = training.train
     monkeypatch.setattr(training, "train", lambda *a, **k: pytest.fail("trained in the test process"))
     yield in_process
-    sweep._stop_worker()
+    executors.close()

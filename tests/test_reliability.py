@@ -32,7 +32,7 @@ import numpy as np
 import pytest
 from jupyter_client.kernelspec import KernelSpecManager
 
-from cifar_mlp import paths, plots, report, store, sweep, training
+from cifar_mlp import compare, paths, plots, report, store, sweep, training
 from cifar_mlp.config import ConfigError, RunConfig
 
 PYTHON = sys.executable
@@ -436,11 +436,11 @@ def test_diverging_run_is_stored_summarized_and_drawn_as_diverged(synthetic_spli
         assert "val_accuracy" not in record.metrics  # no score for a diverged run
     assert (df.loc[df.variant == "sgd lr 0.05", "status"] == "ok").all()
 
-    summary = sweep.summarize(df)
+    summary = compare.summarize(df, metric="val_accuracy")
     assert list(summary.index) == ["sgd lr 0.05", "sgd lr 10"]
-    assert math.isnan(summary.loc["sgd lr 10", "mean"]) and summary.loc["sgd lr 10", "count"] == 0
+    assert math.isnan(summary.loc["sgd lr 10", "mean"]) and summary.loc["sgd lr 10", "n"] == 0
     assert summary.loc["sgd lr 10", "diverged"] == 2 and summary.loc["sgd lr 0.05", "diverged"] == 0
-    assert sweep.mean_std(summary, "sgd lr 10") == "diverged (2 of 2 seeds)"
+    assert compare.describe(summary, "sgd lr 10") == "diverged (2 of 2 seeds)"
 
     fig = plots.isolation(df, x="lr", log_x=True)
     ax = fig.axes[0]

@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from cifar_mlp import environment, store, sweep
+from cifar_mlp import compare, environment, store, sweep
 from cifar_mlp.config import RunConfig
 
 
@@ -55,8 +55,8 @@ def test_sweep_resumes_and_reports_divergence(store_root, calls, capsys):
     calls.clear()
     df2 = sweep.sweep(configs, seeds=[0, 1, 2])
     assert calls == [(0.01, 2), (0.02, 2), (5.0, 2)]  # only the new seed trains
-    summary = sweep.summarize(df2)
-    assert list(summary.index) == ["b", "a", "huge"]
+    summary = compare.summarize(df2, metric="val_accuracy")
+    assert list(summary.index) == ["a", "b", "huge"]  # the sweep's order
     assert summary.loc["huge", "diverged"] == 3 and pd.isna(summary.loc["huge", "mean"])
     hist = sweep.histories(df2)
     assert len(hist) == 18 and set(hist.columns) >= {"variant", "seed", "epoch", "val_accuracy"}

@@ -88,60 +88,6 @@ def histories(df: pd.DataFrame, root: Path | None = None) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def summarize(df: pd.DataFrame, metric: str = "val_accuracy", by: str = "variant") -> pd.DataFrame:
-    """Mean, spread (std) and count over seeds for each variant, best first; diverged runs count as NaN."""
-    ok = df.assign(**{metric: df[metric].where(df["status"] == "ok")})
-    out = ok.groupby(by, sort=False)[metric].agg(["mean", "std", "min", "max", "count"])
-    out["diverged"] = df.groupby(by, sort=False)["status"].apply(lambda s: (s != "ok").sum())
-    return out.sort_values("mean", ascending=False)
-
-
-def within_noise(summary: pd.DataFrame, a: str, b: str) -> bool:
-    """Whether two variants of `summarize` are indistinguishable over seeds.
-
-    True when their means are closer than the larger std, or their min–max
-    ranges overlap: then the seeds alone could explain the difference.
-    """
-    x, y = summary.loc[a], summary.loc[b]
-    spread = max((s for s in (x["std"], y["std"]) if s == s), default=0.0)  # NaN: one seed
-    overlap = x["min"] <= y["max"] and y["min"] <= x["max"]
-    return bool(abs(x["mean"] - y["mean"]) < spread or overlap)
-
-
-def noise_verdict(summary: pd.DataFrame, a: str, b: str) -> str:
-    """`within_noise` for prose, also when a variant has a single seed (noise unknown)."""
-    if summary.loc[[a, b], "count"].min() < 2:
-        return "one seed, so the seed noise is unknown"
-    return "inside the seed noise" if within_noise(summary, a, b) else "beyond the seed noise"
-
-
-def best_against(summary: pd.DataFrame, reference: str) -> str:
-    """Prose: the best variant of `summarize` against `reference` (the runner-up if it is the best)."""
-    best = summary.index[0]
-    other = reference if best != reference else summary.index[min(1, len(summary) - 1)]
-    if other == best:
-        return f"*{best}* at {mean_std(summary, best)}, the only variant"
-    return (f"best is *{best}* at {mean_std(summary, best)}, against *{other}* at "
-            f"{mean_std(summary, other)} ({noise_verdict(summary, best, other)})")
-
-
-def mean_std(summary: pd.DataFrame, variant: str, digits: int = 3) -> str:
-    """A variant's 'mean ± std' from `summarize`, for prose; 'mean (1 seed)' without a spread.
-
-    Diverged seeds are said, never hidden: 'diverged (2 of 2 seeds)' when no seed has a
-    score, and '0.512 ± 0.004, 1 of 3 seeds diverged' when some have.
-    """
-    row = summary.loc[variant]
-    diverged = int(row.get("diverged", 0))
-    if row["count"] == 0:
-        return f"diverged ({diverged} of {diverged} seeds)"
-    text = (f"{row['mean']:.{digits}f} (1 seed)" if row["count"] < 2
-            else f"{row['mean']:.{digits}f} ± {row['std']:.{digits}f}")
-    if diverged:
-        text += f", {diverged} of {diverged + int(row['count'])} seeds diverged"
-    return text
-
-
 def plan(*sweeps: tuple[Mapping[str, RunConfig], Sequence[int]], root: Path | None = None) -> int:
     """Announce a notebook's sweeps before any trains: runs, stored, rough minutes.
 
@@ -183,19 +129,3 @@ def named_configs(configs) -> dict[str, RunConfig]:
 
 def _duration(seconds: float) -> str:
     return f"{seconds / 60:.0f} min" if seconds >= 90 else f"{seconds:.0f} s"
-
-
-# ---------------------------------------------------------------- until their callers move
-# tests/conftest.py (in_workers: sweep._pool, sweep._stop_worker) and
-# benchmarks/report_bench.py (sweep.WORKERS) still name the old pool.
-_pool = None
-
-
-def _stop_worker() -> None:
-    executors.close()
-
-
-def __getattr__(name: str):
-    if name == "WORKERS":  # read where it is used, not frozen at import
-        return executors.workers()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

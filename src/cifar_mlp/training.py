@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import math
 import os
+import random
 import time
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
@@ -415,6 +417,20 @@ def compile_model(model: keras.Model, config: RunConfig, steps_per_epoch: int) -
                   steps_per_execution=min(STEPS_PER_EXECUTION, steps_per_epoch))
 
 
+@contextmanager
+def own_keras_seeds(seed: int):
+    """Keras draws the default seeds of initializers and dropout from Python's global
+    `random`, which other threads of the process may draw from too (Dask's do). While
+    the model is built, it draws from a private generator seeded as `set_random_seed`
+    seeds the global one: the same draws, whatever other threads do."""
+    from keras.src.random import seed_generator
+    shared, seed_generator.python_random = seed_generator.python_random, random.Random(seed)
+    try:
+        yield
+    finally:
+        seed_generator.python_random = shared
+
+
 def train(config: RunConfig, seed: int, run_dir: Path | None = None,
           progress_every: int = 0) -> dict:
     """Train one run and return its record: history per epoch, final metrics, the
@@ -428,7 +444,8 @@ def train(config: RunConfig, seed: int, run_dir: Path | None = None,
     keras.utils.set_random_seed(seed)
     x_train, y_train, x_val, y_val = _tensors(config.train_size, config.val_size, config.split_seed)
     steps = math.ceil(int(x_train.shape[0]) / config.batch_size)
-    model = build_model(config)
+    with own_keras_seeds(seed):
+        model = build_model(config)
     compile_model(model, config, steps)
     if run_dir is not None:
         run_dir.mkdir(parents=True, exist_ok=True)
