@@ -98,10 +98,13 @@ def plan(*sweeps: tuple[Mapping[str, RunConfig], Sequence[int]], root: Path | No
     jobs = {store.run_key(c, s): c for configs, seeds in sweeps
             for c in named_configs(configs).values() for s in check_seeds(seeds)}
     todo = [c for key, c in jobs.items() if not (store.record_dir(key, root) / "metrics.json").exists()]
+    if not todo:
+        print(f"plan: {len(jobs)} runs, all stored: nothing to train", flush=True)
+        return len(jobs)
     minutes = sum(estimated_seconds(c) for c in todo) / 60
-    print(f"plan: {len(jobs)} distinct runs, {len(jobs) - len(todo)} already stored, "
-          f"{len(todo)} to train: about {minutes:.1f} min of training "
-          f"(at {REFERENCE_SECONDS_PER_EPOCH} s per epoch of the 3×128 reference)", flush=True)
+    print(f"plan: {len(jobs)} runs, {len(jobs) - len(todo)} stored, {len(todo)} to train, "
+          f"about {_duration(minutes * 60)} at {REFERENCE_SECONDS_PER_EPOCH} s per epoch of 3×128",
+          flush=True)
     return len(jobs)
 
 
