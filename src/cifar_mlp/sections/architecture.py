@@ -10,7 +10,7 @@ from cifar_mlp.study import Experiment, Study, each, knob, one_of, whole
 class Architecture(Study):
     SECTION = "02_architecture_activations"
     PROFILES = {
-        "full": dict(seeds=(0, 1, 2), epochs=12, depths=(1, 2, 3, 4, 5),
+        "full": dict(seeds=(0, 1, 2, 3, 4), epochs=12, depths=(1, 2, 3, 4, 5),
                      widths=(64, 128, 256, 512, 1024, 2048), wide_from=1024, wide_epochs=5,
                      grid_depths=(1, 2, 3, 4), grid_widths=(64, 128, 256),
                      activations=("relu", "gelu", "tanh")),

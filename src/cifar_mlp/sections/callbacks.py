@@ -11,7 +11,7 @@ class Callbacks(Study):
     SECTION = "05_callbacks_schedules"
     PROFILES = {
         # 30 epochs: schedules span the whole run. Patience 5 as in the reference's claim.
-        "full": dict(seeds=(0, 1, 2), epochs=30, schedules=SCHEDULES, es_patience=5,
+        "full": dict(seeds=(0, 1, 2, 3, 4), epochs=30, schedules=SCHEDULES, es_patience=5,
                      rlr_patience=2, step_epochs=10),
         # Patience and step shortened so every callback acts within 3 epochs.
         "smoke": dict(schedules=SCHEDULES, es_patience=1, rlr_patience=1, step_epochs=1),

@@ -34,7 +34,7 @@ class Optimizers(Study):
     SECTION = "04_optimizers"
     PROFILES = {
         # 15 epochs for every stage, so stages share runs.
-        "full": dict(seeds=(0, 1, 2), epochs=15, optimizers=tuple(KINDS),
+        "full": dict(seeds=(0, 1, 2, 3, 4), epochs=15, optimizers=tuple(KINDS),
                      adam_lrs=(3e-4, 1e-3, 3e-3), sgd_lrs=(0.01, 0.03, 0.1),
                      rmsprop_lrs=(1e-4, 3e-4, 1e-3),
                      adam_betas=((0.9, 0.999), (0.8, 0.999), (0.9, 0.99)),

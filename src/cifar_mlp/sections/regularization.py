@@ -14,7 +14,7 @@ class Regularization(Study):
     SECTION = "03_regularization"
     PROFILES = {
         # 15 epochs: long enough for the baseline to overfit.
-        "full": dict(seeds=(0, 1, 2), epochs=15, batchnorms=("off", "before", "after"),
+        "full": dict(seeds=(0, 1, 2, 3, 4), epochs=15, batchnorms=("off", "before", "after"),
                      dropout_rates=(0.0, 0.1, 0.2, 0.3, 0.5), dropout_positions=("input", "hidden"),
                      l2s=(0.0, 1e-5, 5e-5, 1e-4, 1e-3), initializers=("glorot_uniform", "he_normal"),
                      batch_sizes=(32, 64, 128, 256)),
