@@ -221,7 +221,7 @@ def test_every_relative_link_resolves(reports):
             url = urlsplit(link)
             if url.scheme or link.startswith("//"):
                 continue  # data: images, external sites
-            target = (page.parent / unquote(url.path)).resolve() if url.path else page
+            target = (page.parent / unquote(url.path)).resolve() if url.path else page.resolve()
             inside = (target.is_relative_to(paths.project_root().resolve())
                       or target.is_relative_to(reports.resolve()))
             if not inside:
