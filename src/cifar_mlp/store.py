@@ -87,6 +87,8 @@ def read(folder: Path) -> Record | None:
                       history=pd.read_csv(folder / "history.csv"),
                       metrics=json.loads((folder / "metrics.json").read_text()),
                       environment=_read_environment(folder))
+    except ConfigError:
+        raise  # a key or value this version does not know: the config's own message says which
     except (OSError, ValueError, KeyError) as e:
         raise StoreError(f"run record {folder} is unreadable ({type(e).__name__}: {e}); restore it "
                          "with git, or delete the folder to train the run again") from None
