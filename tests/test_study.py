@@ -79,8 +79,8 @@ def test_the_committed_full_profile_declares_only_stored_runs(name):
 def test_the_optimizer_stages_are_stored_and_chosen_again(monkeypatch):
     monkeypatch.setenv("CIFAR_MLP_NO_TRAIN", "1")  # a missing stage run fails here, by name
     stages = Optimizers.at("full").stages()
-    assert set(stages.tuned) == set(Optimizers.at("full").optimizers)
-    assert len(stages.final) == 2 * len(stages.tuned) * 3
+    assert set(stages.tuned.index) == set(Optimizers.at("full").optimizers)
+    assert len(stages.final) == 2 * len(stages.tuned) * len(Optimizers.at("full").seeds)
 
 
 def test_a_missing_run_names_the_section_that_declares_it(tmp_path, monkeypatch):

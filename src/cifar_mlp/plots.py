@@ -436,8 +436,9 @@ def heatmap(df: pd.DataFrame, x: str, y: str, metric: str = "val_accuracy",
 
 def bars(summary: pd.DataFrame, metric: str = "val_accuracy", name: str = "bars",
          folder: Path | None = None, title: str = "") -> plt.Figure:
-    """Mean ± std over seeds per variant, from `sweep.summarize`; bars start at zero,
+    """Mean ± std over seeds per variant, from `compare.summarize`; bars start at zero,
     so their lengths compare (`intervals` shows small differences better)."""
+    counts = summary[next(c for c in SEED_COLUMNS if c in summary.columns)]
     fig, ax = plt.subplots(figsize=(6.4, 0.45 * len(summary) + 1.2))
     ax.barh(summary.index.astype(str), summary["mean"], xerr=summary["std"].fillna(0),
             color=PALETTE[0], alpha=0.85, capsize=3)
@@ -445,7 +446,7 @@ def bars(summary: pd.DataFrame, metric: str = "val_accuracy", name: str = "bars"
     ax.set_xlim(0, None)  # a bar's length is its value only from zero
     # Say which seeds diverged: an empty row must not read as a missing or tiny score.
     for row, (mean, std, count, diverged) in enumerate(zip(
-            summary["mean"], summary["std"].fillna(0), summary["count"],
+            summary["mean"], summary["std"].fillna(0), counts,
             summary.get("diverged", [0] * len(summary)))):
         if diverged:  # after the bar's error bar, or at the left if no seed has a score
             at, where = ((mean + std, "data") if count else (0, "axes fraction"))
@@ -454,7 +455,7 @@ def bars(summary: pd.DataFrame, metric: str = "val_accuracy", name: str = "bars"
                         va="center", color=WARN_COLOR, fontsize=9)
     ax.set(xlabel=label(metric) + " (mean ± std over seeds)", title=title)
     alt = (f"{title + ': ' if title else ''}{label(metric)} per variant, a bar from zero to the "
-           f"mean over seeds ({_seed_range(summary['count'])} seeds) with ± one std")
+           f"mean over seeds ({_seed_range(counts)} seeds) with ± one std")
     return _finish(fig, name, folder, alt)
 
 
