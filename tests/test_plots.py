@@ -383,3 +383,15 @@ def test_every_existing_plot_still_draws_and_says_what_it_shows(tmp_path):
         assert len(alt) > 30 and "No description" not in alt, (name, alt)
     assert "diverged runs (1) as crosses" in description(tmp_path / "isolation.png")
     assert "lowest for" in description(tmp_path / "confusion.png")
+
+
+def test_isolation_draws_the_same_picture_every_time(tmp_path):
+    """A re-render from the same records must give the same figures (seaborn jitters at random)."""
+    df = pd.DataFrame({"variant": [f"L2 {v}" for v in (0, 1, 2) for _ in range(3)],
+                       "l2": [v for v in (0, 1, 2) for _ in range(3)], "seed": [0, 1, 2] * 3,
+                       "status": "ok", "best_val_accuracy": np.linspace(0.5, 0.52, 9)})
+    for name in ("a", "b"):
+        plots.isolation(df, x="l2", metric="best_val_accuracy", name=name, folder=tmp_path)
+    from PIL import Image, ImageChops
+    a, b = (Image.open(tmp_path / f"{n}.png").convert("RGB") for n in ("a", "b"))
+    assert ImageChops.difference(a, b).getbbox() is None, "the dots moved between renders"

@@ -353,6 +353,7 @@ def isolation(df: pd.DataFrame, x: str, metric: str | Sequence[str] = "val_accur
     fig, axes = plt.subplots(1, len(metrics), squeeze=False, layout="constrained",
                              figsize=(3.9 * len(metrics) + 0.6, 3.8) if len(metrics) > 1 else None)
     for ax, m in zip(axes[0], metrics):
+        np.random.seed(0)  # seaborn jitters the dots with NumPy's global generator: same page every render
         sns.stripplot(ok, x=x, y=m, hue=hue, dodge=hue is not None, alpha=0.55,
                       native_scale=native, ax=ax, legend=False)
         sns.pointplot(ok, x=x, y=m, hue=hue, dodge=0.3 if hue else False, errorbar=None,
