@@ -219,8 +219,8 @@ plots.sample_grid(images[wrong], y_test[wrong], name="06_misclassified",
 evidence = claims.gather(study.profile, study.results_dir, recipe_df, big_df, study.reach_accuracy)
 claim_table = claims.judge_all(evidence)
 Markdown("| # | claim (quoted, translated) | rule | ours | verdict |\n|---|---|---|---|---|\n" + "\n".join(
-    f"| {n} | “{c.claim}” <br><small>{c.where}: «{c.quote}»</small> | {c.rule} | {c.ours} | **{c.verdict}** |"
-    for n, c in claim_table.iterrows()))
+    f"| {n} | “{c['claim']}” <br><small>{c['where']}: «{c['quote']}»</small> | {c['rule']} | "
+    f"{c['ours']} | **{c['verdict']}** |" for n, c in claim_table.to_dict("index").items()))
 
 # %%
 big = big_df[big_df["status"] == "ok"]
@@ -264,7 +264,8 @@ report.publish(
              "reference test accuracy": compare.describe(test_sum, "reference"),
              "recipe − reference, test": compare.difference(on_test),
              f"errors of the {winner}": f"worst class {worst} ({per_class.loc[worst, 'accuracy']:.2f})",
-             **{f"claim {n}: {c.short}": f"{c.verdict} ({c.brief})" for n, c in claim_table.iterrows()}},
+             **{f"claim {n}: {c['short']}": f"{c['verdict']} ({c['brief']})"
+                for n, c in claim_table.to_dict("index").items()}},
     figure=test_path,
     runs=[recipe_df, big_df, *evidence.frames.values()],
     tables={"claims": claim_table, "choices": choice_table, "per_class": per_class},
