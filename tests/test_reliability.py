@@ -167,33 +167,17 @@ WORKER = textwrap.dedent('''
     import json, os, sys, time
     from pathlib import Path
 
-    import numpy as np
-
-    from cifar_mlp import data, store, sweep, training
+    from cifar_mlp import sweep
     from cifar_mlp.config import RunConfig
 
-    LOG = Path(os.environ["WORKER_LOG"])
     CONFIGS = {name: RunConfig.from_dict(values)
                for name, values in json.loads(os.environ["WORKER_CONFIGS"]).items()}
 
-    def note(event, key=""):
-        with open(LOG, "a") as f:  # one short append per line: lines never interleave
-            f.write(f"{os.getpid()} {event} {key}\\n")
-
-    # A learnable 10-class problem in place of CIFAR-10 (tests/synthetic.py).
+    # A learnable 10-class problem in place of CIFAR-10, every training start and end
+    # noted in $WORKER_LOG (tests/worker_data.py, as the executors' workers do).
     sys.path.insert(0, os.environ["WORKER_TESTS"])
-    from synthetic import make_split
-    split = make_split()
-    data.load_split = data.make_split = lambda *a, **k: split
-
-    real_train = training.train
-    def logged_train(config, seed, *args, **kwargs):
-        key = store.run_key(config, seed)
-        note("start", key)
-        result = real_train(config, seed, *args, **kwargs)
-        note("end", key)
-        return result
-    training.train = logged_train
+    from worker_data import note, use_synthetic_split
+    use_synthetic_split()
 
     if sys.argv[1] == "sweep":
         df = sweep.sweep(CONFIGS, seeds=[0])
