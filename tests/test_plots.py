@@ -4,6 +4,7 @@ labels never overlap; alt text reaches the PNG, the notebook output and the HTML
 import itertools
 import json
 import sys
+from pathlib import Path
 
 import matplotlib
 
@@ -395,3 +396,23 @@ def test_isolation_draws_the_same_picture_every_time(tmp_path):
     from PIL import Image, ImageChops
     a, b = (Image.open(tmp_path / f"{n}.png").convert("RGB") for n in ("a", "b"))
     assert ImageChops.difference(a, b).getbbox() is None, "the dots moved between renders"
+
+
+def test_theme_finds_matplotlibs_own_fonts_whatever_the_cache_holds(monkeypatch):
+    # A font cache written by another matplotlib install lacks the fonts this one ships;
+    # mathtext (log-axis ticks) then printed "findfont: ... not found" into the pages.
+    import matplotlib
+    from matplotlib import font_manager
+
+    bundled = str(Path(matplotlib.get_data_path()).resolve())
+    stripped = [f for f in font_manager.fontManager.ttflist
+                if not str(Path(f.fname).resolve()).startswith(bundled)]
+    monkeypatch.setattr(font_manager.fontManager, "ttflist", stripped)
+    font_manager.fontManager._findfont_cached.cache_clear()
+    with pytest.raises(ValueError):
+        font_manager.fontManager.findfont("STIXGeneral", fallback_to_default=False,
+                                          rebuild_if_missing=False)
+    plots.theme()
+    found = font_manager.fontManager.findfont("STIXGeneral", fallback_to_default=False,
+                                              rebuild_if_missing=False)
+    assert Path(found).name == "STIXGeneral.ttf"

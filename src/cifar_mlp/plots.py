@@ -19,10 +19,12 @@ import weakref
 from collections.abc import Sequence
 from pathlib import Path
 
+import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
+from matplotlib import font_manager
 from matplotlib.transforms import Bbox
 
 from cifar_mlp.data import CLASS_NAMES
@@ -58,10 +60,25 @@ def theme() -> None:
     """One seaborn look for every figure, readable at the page width (~900 px) and
     as a 400 px index thumbnail: a 6.4-inch figure at 130 dpi is 830 px, so its
     12-point ticks stay about 10 px tall when shrunk to 400."""
+    _register_bundled_fonts()
     sns.set_theme(context="notebook", style="whitegrid", palette=PALETTE, font_scale=1.1,
                   rc={"figure.dpi": 110, "savefig.dpi": 130, "figure.figsize": (6.4, 3.8),
                       "axes.titleweight": "bold", "axes.spines.top": False,
                       "axes.spines.right": False})
+
+
+def _register_bundled_fonts() -> None:
+    """Make matplotlib's own fonts findable whatever its font cache holds.
+
+    The cache lives in the user's home and is shared by every environment; one
+    written by another matplotlib install can lack the fonts this one ships,
+    and mathtext (log-axis ticks) then prints "findfont: ... not found" into
+    the page and draws in a fallback font.
+    """
+    known = {Path(f.fname).resolve() for f in font_manager.fontManager.ttflist}
+    for path in sorted((Path(matplotlib.get_data_path()) / "fonts" / "ttf").glob("*.ttf")):
+        if path.resolve() not in known:
+            font_manager.fontManager.addfont(str(path))
 
 
 def label(name: str) -> str:
