@@ -196,6 +196,18 @@ plots.differences(compare.against(df, "constant", metric=METRIC), metric=METRIC,
                   title="Callbacks and schedules against the constant rate");
 
 # %% [markdown]
+# ### Budgets
+#
+# A flag on every variant whose best validation epoch falls in the last fifth
+# of its epochs. Every variant here trains for the reference recipe's epochs,
+# the budget the callbacks and schedules are meant for; a cosine schedule
+# anneals the rate to zero at its last epoch, so it peaks there by design.
+# Whether a longer schedule pays is asked by 07's ladder, on the recipe.
+
+# %%
+Markdown(compare.late_sentence(compare.budgets(df)))
+
+# %% [markdown]
 # ## Conclusions
 
 # %%

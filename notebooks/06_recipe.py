@@ -53,7 +53,7 @@ plots.theme()
 
 # %% tags=["parameters"]
 profile = "full"  # "smoke" runs every cell in seconds on 2,000 images
-seeds = None  # None: the profile's (full: 3 seeds for recipe, reference and claim 10)
+seeds = None  # None: the profile's (full: 5 for recipe and reference; the ablation and claim 10 take the first 3)
 epochs = None  # None: the profile's (full: 30, the reference recipe's length)
 train_size = None  # None: the profile's (full: all 45,000 images left after validation)
 val_size = None  # None: the profile's (full: 5,000 images)
@@ -104,6 +104,19 @@ choice_table["differs"] = choice_table["recipe"] != choice_table["reference"]
 choice_table
 
 # %% [markdown]
+# ### The ablation: which choices carry the recipe
+#
+# The recipe differs from the reference in several settings at once. Each
+# ablated variant is the recipe with one of those settings set back to the
+# reference's (leave-one-out), and one is the reference with the recipe's
+# width, which costs about what the recipe costs per epoch. All of them on
+# validation only, on the first three seeds, each paired with the recipe's
+# run of the same seed; the test set stays for the two final models.
+
+# %%
+ablation = study.ablation(chosen)
+
+# %% [markdown]
 # ### Claim 10: the largest MLP of the second source
 #
 # "Práctica 8: Backpropagation y Optimizadores" (2025-09-28) trains one MLP of
@@ -114,16 +127,55 @@ choice_table
 
 # %%
 largest = study.largest()
-n_runs = study.plan(recipes, largest)
+n_runs = study.plan(recipes, ablation, largest)
 
 # %%
 recipe_df = study.run(recipes)
+ablation_df = study.run(ablation)
 big_df = study.run(largest)
 
 # %% [markdown]
 # ## Results
 #
-# ### Recipe against reference
+# ### The ablation, on validation
+#
+# Each row against the recipe, paired by seed: a choice that carries the
+# recipe's lead makes the recipe *worse* when it is reverted. Every model
+# keeps a checkpoint of its best validation epoch, so each is scored by that
+# epoch.
+
+# %%
+ablation_table = compare.against(ablation_df, "recipe", metric="best_val_accuracy")
+reverts = {name: ", ".join(f"{k}: {recipe.to_dict()[k]} → {c.to_dict()[k]}"
+                           for k in c.to_dict() if k != "test" and c.to_dict()[k] != recipe.to_dict()[k])
+           for name, c in ablation.variants.items()}
+ablation_table.insert(1, "changes from the recipe", ablation_table["variant"].map(reverts))
+ablation_table["mean"] = ablation_table["mean"].round(4)
+ablation_table[["diff", "ci_low", "ci_high"]] = (100 * ablation_table[["diff", "ci_low", "ci_high"]]).round(2)
+ablation_table = ablation_table.rename(columns={"diff": "difference (points)", "ci_low": "95 % CI low",
+                                                "ci_high": "95 % CI high", "n": "seeds"})
+ablation_table
+
+# %%
+plots.differences(compare.against(ablation_df, "recipe", metric="best_val_accuracy"),
+                  metric="best_val_accuracy",
+                  name="06_ablation", folder=study.figures_dir,
+                  title="Each choice reverted, against the recipe (validation)");
+
+# %% [markdown]
+# ### Budgets
+#
+# Whether a model was still learning when its epochs ran out: a flag on every
+# model whose best validation epoch falls in the last fifth of its budget.
+# A cosine schedule anneals the rate to zero at its last epoch, so models that
+# follow one tend to peak there by design; whether more epochs would pay is
+# what 07's ladder tries.
+
+# %%
+Markdown(compare.late_sentence(compare.budgets(pd.concat([recipe_df, ablation_df, big_df]))))
+
+# %% [markdown]
+# ### Recipe against reference, on the test set
 #
 # Both final models are the checkpoint of their best validation epoch, so on
 # validation both are scored the same way (the best epoch); on the test set,
@@ -238,9 +290,19 @@ worst, best_class = per_class.index[-1], per_class.index[0]
 pair = np.unravel_index(mistakes.argmax(), mistakes.shape)
 differs = ", ".join(choice_table.index[choice_table["differs"]]) or "nothing"
 ref_test = test_sum.loc["reference"]
+ablated = compare.against(ablation_df, "recipe", metric="best_val_accuracy").set_index("variant")
+ablated = ablated[ablated["verdict"] != "reference"]
+carried = [v for v in ablated.index if ablated.loc[v, "verdict"] == compare.WORSE]
+ablation_lines = "\n".join(
+    f"  - *{v}*: {compare.signed(100 * r['diff'])} points (95 % CI {compare.signed(100 * r['ci_low'])} "
+    f"to {compare.signed(100 * r['ci_high'])}), {r['n']} seeds: {r['verdict']}"
+    for v, r in ablated.iterrows())
 Markdown(f"""
 * **Recipe against reference.** The recipe differs from the reference in: {differs}. On
   validation (best epoch): {compare.sentence(on_val)} On the test set: {compare.sentence(on_test)}
+* **The ablation** (validation, against the recipe): a reverted choice that makes the recipe *worse*
+  is one the recipe's lead rests on — {", ".join(f"*{v}*" for v in carried) or "none at these seeds"}.
+{ablation_lines}
 * **The reference against the literature.** The reference study reports
   {LITERATURE[0]:.3f}–{LITERATURE[1]:.3f} test accuracy for this recipe; ours is
   {compare.describe(test_sum, 'reference')}: {compare.overlaps((ref_test['ci_low'], ref_test['ci_high']), *LITERATURE)}.
@@ -267,9 +329,13 @@ report.publish(
              **{f"claim {n}: {c['short']}": f"{c['verdict']} ({c['brief']})"
                 for n, c in claim_table.to_dict("index").items()}},
     figure=test_path,
-    runs=[recipe_df, big_df, *evidence.frames.values()],
-    tables={"claims": claim_table, "choices": choice_table, "per_class": per_class},
+    runs=[recipe_df, ablation_df, big_df, *evidence.frames.values()],
+    tables={"claims": claim_table, "choices": choice_table, "ablation": ablation_table,
+            "per_class": per_class},
     findings=[finding("The recipe of 02–05's choices against the reference recipe, test set", on_test),
+              *[finding(f"Ablation: {v} against the recipe (validation)", compare.paired(
+                  ablation_df, v, "recipe", metric="best_val_accuracy"), anchor="The ablation, on validation")
+                for v in carried],
               {"text": "The reference study's ten claims, each judged by a rule written before "
                        "the data: " + ", ".join(f"{n} {v}" for v, n in tally.items()),
                "verdict": ", ".join(f"{n} {v}" for v, n in tally.items())}],
@@ -290,6 +356,9 @@ assert (big_df["params"] == 5_955_466).all(), "claim 10 is not the 5,955,466-par
 assert len(claim_table) == 10 and claim_table["verdict"].isin(
     [compare.SUPPORTED, compare.REFUTED, compare.INCONCLUSIVE, compare.UNTESTED]).all()
 assert all(k in recipe.to_dict() for k in chosen), "a published choice is not a config key"
+assert (ablation_df["status"] == "ok").all(), "an ablated variant diverged"
+assert set(ablation_df.loc[ablation_df["test"].astype(bool), "variant"]) <= {"recipe"}, \
+    "an ablated variant read the test set"
 if study.profile == "full":
     assert test_sum["mean"].min() > 0.5, "both recipes should clear 0.5 test accuracy"
     assert len(big) >= 3, "claim 10 rests on fewer than 3 seeds"

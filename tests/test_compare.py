@@ -374,3 +374,27 @@ def test_overlaps_and_the_prediction_interval_of_one_more_run():
     _, mean_low, mean_high = compare.t_interval([0.50, 0.52, 0.54])
     assert high - low > mean_high - mean_low
     assert all(math.isnan(x) for x in compare.prediction_interval([0.5]))
+
+
+def test_budgets_flag_a_variant_that_peaks_in_the_last_fifth_of_its_epochs():
+    frame = pd.DataFrame({
+        "variant": ["short", "short", "settled", "settled", "stopped", "stopped"],
+        "seed": [0, 1, 0, 1, 0, 1],
+        "epochs": [15, 15, 15, 15, 30, 30],
+        # 13 > 0.8 · 15 = 12: late; 12 is not; early stopping ended "stopped" near its
+        # own best, but its budget was 30 epochs, so it peaked well before that.
+        "best_epoch": [13, 13, 12, 12, 9, 11],
+        "epochs_run": [15, 15, 15, 15, 14, 16],
+    })
+    table = compare.budgets(frame)
+    assert list(table.index) == ["short", "settled", "stopped"]
+    assert table["late"].tolist() == [True, False, False]
+    assert table.loc["short", "seeds"] == 2 and table.loc["stopped", "best_epoch"] == 10
+    sentence = compare.late_sentence(table)
+    assert "1 of 3 variants" in sentence and "*short* (best epoch 13.0 of 15" in sentence
+    assert "settled" not in sentence
+    assert compare.late_sentence(table[~table["late"]]).startswith("No variant peaked")
+    with pytest.raises(ValueError, match="share=1.5 is not allowed"):
+        compare.budgets(frame, share=1.5)
+    with pytest.raises(ValueError, match="no column 'best_epoch'"):
+        compare.budgets(frame.drop(columns="best_epoch"))

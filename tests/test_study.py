@@ -66,7 +66,8 @@ def test_one_grid_feeds_every_reader():
     assert len(again) == len(full.l2s)
 
 
-@pytest.mark.parametrize("name", [n for n in SECTIONS if n not in ("04_optimizers", "06_recipe")])
+@pytest.mark.parametrize("name", [n for n in SECTIONS
+                                  if n not in ("04_optimizers", "06_recipe", "07_beyond")])
 def test_the_committed_full_profile_declares_only_stored_runs(name):
     """What `make report` renders from a fresh clone: nothing of it needs training."""
     study = SECTIONS[name].at("full")
@@ -81,6 +82,25 @@ def test_the_optimizer_stages_are_stored_and_chosen_again(monkeypatch):
     stages = Optimizers.at("full").stages()
     assert set(stages.tuned.index) == set(Optimizers.at("full").optimizers)
     assert len(stages.final) == 2 * len(stages.tuned) * len(Optimizers.at("full").seeds)
+
+
+def test_the_recipe_its_ablation_and_the_ladder_are_stored(monkeypatch):
+    """06 and 07 build on 02-05's published choices and, for 07, on each step's result:
+    with training forbidden, every run they reach must be read back."""
+    from cifar_mlp import publish
+    from cifar_mlp.sections import Recipe
+
+    monkeypatch.setenv("CIFAR_MLP_NO_TRAIN", "1")
+    recipe = Recipe.at("full")
+    chosen = publish.choices(recipe, list(recipe.CHOOSING))
+    for experiment in (recipe.recipes(chosen), recipe.ablation(chosen), recipe.largest()):
+        assert (recipe.run(experiment)["status"] == "ok").all()
+    beyond = Beyond.at("full")
+    start = recipe.recipes(chosen).variants["recipe"]
+    ladder = beyond.climb(start, beyond.run)
+    assert (ladder.steps["n"] == len(beyond.seeds)).all()
+    for experiment in beyond.finals(start, ladder).values():
+        assert (beyond.run(experiment)["status"] == "ok").all()
 
 
 def test_a_missing_run_names_the_section_that_declares_it(tmp_path, monkeypatch):

@@ -302,6 +302,41 @@ def choose(runs: pd.DataFrame, reference: str, *, metric: str,
     return Choice(top if c.verdict == BETTER else reference, top, reference, c)
 
 
+# --- Budgets --------------------------------------------------------------------------------
+
+# A variant whose best epoch falls in the last fifth of its epochs may still be learning:
+# judged at that budget, it is judged before it peaked.
+LATE_SHARE = 0.2
+
+
+def budgets(runs: pd.DataFrame, share: float = LATE_SHARE) -> pd.DataFrame:
+    """Per variant, in the runs' order: epochs, mean best epoch, seeds, and `late`, True when
+    the mean best epoch falls in the last `share` of the epochs (best epoch > (1 − share) · epochs).
+
+    The budget is the epochs a run may train, not those it ran: a run early stopping
+    stopped has peaked by its own rule.
+    """
+    _require(runs, ["variant", "seed", "epochs", "best_epoch"])
+    if not 0 < share < 1:
+        raise ValueError(f"share={share!r} is not allowed: a fraction of the epochs, 0 < share < 1")
+    table = runs.groupby("variant", sort=False).agg(
+        epochs=("epochs", "max"), best_epoch=("best_epoch", "mean"), seeds=("seed", "nunique"))
+    table["late"] = table["best_epoch"] > (1 - share) * table["epochs"]
+    return table
+
+
+def late_sentence(table: pd.DataFrame) -> str:
+    """'No variant peaked in the last 20 % of its epochs.' or the flagged ones with their numbers."""
+    late = table[table["late"]]
+    share = f"{LATE_SHARE:.0%}".replace("%", " %")
+    if late.empty:
+        return f"No variant peaked in the last {share} of its epochs."
+    listed = "; ".join(f"*{v}* (best epoch {r.best_epoch:.1f} of {r.epochs:g} on average)"
+                       for v, r in late.iterrows())
+    return (f"⚑ {len(late)} of {len(table)} variants peaked in the last {share} of their epochs "
+            f"and may still be learning: {listed}.")
+
+
 # --- Words ----------------------------------------------------------------------------------
 
 def signed(value: float, digits: int = 1) -> str:

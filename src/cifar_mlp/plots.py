@@ -49,7 +49,6 @@ REFERENCE_COLOR = "0.25"
 WARN_COLOR = PALETTE[3]  # diverged runs, wrong predictions
 INTERVAL_COLUMNS = ("ci_low", "ci_high")  # with "mean" (intervals) or "diff" (differences)
 SEED_COLUMNS = ("n", "count")  # count: the name in sweep.summarize
-WARN_COLOR = PALETTE[3]  # diverged runs, wrong predictions
 
 
 # Alt text a plotting function wrote for a figure it did not save itself, for a later `save`.

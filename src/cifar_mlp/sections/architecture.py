@@ -20,9 +20,9 @@ class Architecture(Study):
 
     depths: tuple[int, ...] = knob(each(whole(1, 20)), "hidden layers compared at width 128")
     widths: tuple[int, ...] = knob(each(whole(1, 16384)), "units per layer compared at depth 3")
-    wide_from: int = knob(whole(1), "widths from here on get one seed and wide_epochs")
+    wide_from: int = knob(whole(1), "widths from here on get three seeds and wide_epochs")
     wide_epochs: int = knob(whole(1, 1000), "epochs of the wide nets")
-    grid_depths: tuple[int, ...] = knob(each(whole(1, 20)), "depth × width grid rows (one seed)")
+    grid_depths: tuple[int, ...] = knob(each(whole(1, 20)), "depth × width grid rows (three seeds)")
     grid_widths: tuple[int, ...] = knob(each(whole(1, 16384)), "depth × width grid columns")
     activations: tuple[str, ...] = knob(each(one_of(ACTIVATIONS)), "activations at 3×128")
 
@@ -33,11 +33,12 @@ class Architecture(Study):
             "depth": Experiment({f"depth {d}": self.base(widths=[128] * d) for d in self.depths},
                                 self.seeds),
             "width": Experiment({f"width {w}": self.base(widths=[w] * 3) for w in narrow}, self.seeds),
-            # Wide nets cost up to 34× the 3×128: one seed, fewer epochs, shown apart.
+            # Wide nets cost up to 34× the 3×128: three seeds, fewer epochs, shown apart.
             "wide": Experiment({f"width {w}": self.base(widths=[w] * 3, epochs=self.wide_epochs)
-                                for w in wide}, self.seeds[:1]),
+                                for w in wide}, self.seeds[:3]),
+            # A map, not a decision: three seeds, the fewest any variant shown gets.
             "grid": Experiment({f"{d}×{w}": self.base(widths=[w] * d)
-                                for d in self.grid_depths for w in self.grid_widths}, self.seeds[:1]),
+                                for d in self.grid_depths for w in self.grid_widths}, self.seeds[:3]),
             "activation": Experiment({a: self.base(activation=a) for a in self.activations},
                                      self.seeds, reference="relu" if "relu" in self.activations else None),
         }

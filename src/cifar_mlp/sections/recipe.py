@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from cifar_mlp.config import REFERENCE_RECIPE
+from cifar_mlp.config import REFERENCE_RECIPE, RunConfig
 from cifar_mlp.study import Experiment, Study, knob, number
 
 # The sections whose published choices make the recipe, in order (a later one wins a key).
@@ -18,6 +18,36 @@ LARGEST_MLP = dict(
     optimizer="sgd", lr=0.04, reduce_lr=True, rlr_monitor="val_loss", rlr_factor=0.05, rlr_patience=4,
     rlr_min_lr=0.001, early_stopping=True, es_monitor="val_loss", es_patience=5, es_restore_best=False,
     batch_size=128, histograms=True)
+
+# The ablation's unit: one choice, the config keys that make it. The recipe with one of
+# these set back to the reference's is one ablated variant, if the two differ there.
+CHOICES = {
+    "width": ("widths",),
+    "activation": ("activation",),
+    "batch norm": ("batchnorm",),
+    "dropout": ("dropout", "input_dropout"),
+    "L2": ("l2",),
+    "initializer": ("initializer",),
+    "optimizer": ("optimizer", "lr", "beta_1", "beta_2", "epsilon", "amsgrad", "momentum",
+                  "nesterov", "rho", "weight_decay", "clipnorm"),
+    "schedule": ("schedule", "warmup_epochs", "step_epochs", "step_factor", "final_lr_fraction"),
+    "early stopping": ("early_stopping", "es_monitor", "es_patience", "es_restore_best"),
+    "plateau schedule": ("reduce_lr", "rlr_monitor", "rlr_factor", "rlr_patience", "rlr_min_lr"),
+    "checkpoint": ("checkpoint", "ckpt_monitor"),
+    "batch": ("batch_size",),
+    "label smoothing": ("label_smoothing",),
+    "augmentation": ("augment",),
+}
+
+
+def reverted(recipe: RunConfig, reference: RunConfig) -> dict[str, RunConfig]:
+    """The recipe with each choice where it differs from the reference set back to the reference's."""
+    found = {}
+    for choice, keys in CHOICES.items():
+        back = {k: getattr(reference, k) for k in keys if getattr(recipe, k) != getattr(reference, k)}
+        if back:
+            found[f"recipe, {choice} as reference"] = recipe.replace(**back)
+    return found
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -37,6 +67,21 @@ class Recipe(Study):
         return Experiment({"recipe": self.base(**choices, test=True),
                            "reference": self.base(**REFERENCE_RECIPE, test=True)},
                           self.seeds, reference="reference")
+
+    def ablation(self, choices: dict) -> Experiment:
+        """Which choices carry the recipe: leave-one-out, and the reference at the recipe's width.
+
+        On validation only (the test set is read once, for the recipe and the reference),
+        on the first three seeds, paired with the recipe's own runs.
+        """
+        both = self.recipes(choices).variants
+        recipe, reference = both["recipe"], both["reference"]
+        variants = {name: c.replace(test=False) for name, c in reverted(recipe, reference).items()}
+        if recipe.widths != reference.widths:
+            # Compute-matched: the reference's every setting with the recipe's weights.
+            variants[f"reference at width {'×'.join(map(str, recipe.widths))}"] = \
+                reference.replace(widths=recipe.widths, test=False)
+        return Experiment({"recipe": recipe, **variants}, self.seeds[:3], reference="recipe")
 
     def largest(self) -> Experiment:
         # About 14× the weights of 3×128: three seeds, the fewest a claim rests on.

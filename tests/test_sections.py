@@ -1,0 +1,101 @@
+"""06's ablation and 07's ladder: what they declare and how they decide, on synthetic runs."""
+
+import pandas as pd
+import pytest
+
+from cifar_mlp.config import REFERENCE_RECIPE, RunConfig
+from cifar_mlp.sections import Beyond, Recipe
+from cifar_mlp.sections.beyond import START
+from cifar_mlp.sections.recipe import CHOICES, reverted
+
+RECIPE_CHOICES = dict(widths=(512, 512, 512), dropout=0.1, schedule="cosine", checkpoint=True)
+
+
+def test_the_ablation_reverts_each_differing_choice_alone_and_matches_the_compute():
+    study = Recipe.at("full")
+    ablation = study.ablation(RECIPE_CHOICES)
+    recipe, reference = study.recipes(RECIPE_CHOICES).variants.values()
+    assert ablation.reference == "recipe" and ablation.variants["recipe"] == recipe
+    assert ablation.seeds == study.seeds[:3]
+    keys_of = {f"recipe, {choice} as reference": keys for choice, keys in CHOICES.items()}
+    for name, config in ablation.variants.items():
+        if name == "recipe":
+            continue
+        assert not config.test, f"{name} would read the test set"
+        changed = {k for k in RunConfig().to_dict()
+                   if k != "test" and getattr(config, k) != getattr(recipe, k)}
+        if name in keys_of:  # one choice set back, to the reference's value
+            assert changed and changed <= set(keys_of[name]), name
+            assert all(getattr(config, k) == getattr(reference, k) for k in changed)
+        else:  # the compute-matched reference
+            assert name == "reference at width 512×512×512"
+            assert config == reference.replace(widths=recipe.widths, test=False)
+    # The recipe differs from the reference in width, batch norm, L2, schedule and early
+    # stopping; dropout, optimizer and checkpoint are the reference's already.
+    reverted_choices = {n.split(", ", 1)[1].removesuffix(" as reference")
+                        for n in ablation.variants if n.startswith("recipe, ")}
+    assert reverted_choices == {"width", "batch norm", "L2", "schedule", "early stopping"}
+
+
+def test_nothing_to_revert_when_the_recipe_is_the_reference():
+    reference = RunConfig.from_dict(REFERENCE_RECIPE)
+    assert reverted(reference, reference) == {}
+
+
+def fake_runs(gains: dict):
+    """A `run` that makes up runs: each variant's score is the sum of the gains its name
+    lists, the same on every seed but for a small seed effect both arms share."""
+    calls = []
+
+    def run(experiment):
+        calls.append(experiment)
+        rows = []
+        for name, config in experiment.variants.items():
+            score = 0.5 + sum(g for step, g in gains.items() if step in name)
+            for seed in experiment.seeds:
+                rows.append(dict(variant=name, seed=seed, key=f"{name}/{seed}", status="ok",
+                                 best_val_accuracy=score + 0.001 * seed + 0.0001 * (seed % 2) * len(name),
+                                 test=config.test, epochs=config.epochs, best_epoch=config.epochs,
+                                 wall_seconds=60.0))
+        return pd.DataFrame(rows)
+    return run, calls
+
+
+def test_the_ladder_keeps_a_step_only_when_it_is_better_and_climbs_from_the_kept_model():
+    study = Beyond.at("full")
+    start = Recipe.at("full").recipes(RECIPE_CHOICES).variants["recipe"]
+    steps = list(study.steps())
+    # Augmentation helps a lot, width does nothing, label smoothing helps, epochs hurt.
+    run, calls = fake_runs({steps[0]: 0.03, steps[1]: 0.0, steps[2]: 0.01, steps[3]: -0.02})
+    ladder = study.climb(start, run)
+    assert ladder.steps["kept"].tolist() == [True, False, True, False]
+    assert ladder.steps["n"].tolist() == [3, 3, 3, 3]
+    # Each step starts from the last kept model: the width step from the augmented recipe,
+    # label smoothing from it again (width was not kept), epochs from label smoothing.
+    bases = [list(e.variants)[0] for e in calls]
+    assert bases == [START, ladder.steps["model"][0], ladder.steps["model"][0], ladder.steps["model"][2]]
+    assert ladder.final_name == ladder.steps["model"][2]
+    assert ladder.final == start.replace(augment=study.augment, label_smoothing=study.label_smoothing,
+                                         test=False)
+    tried = [c for e in calls for n, c in e.variants.items() if n != START]
+    assert not any(c.test for c in tried), "a ladder step read the test set"
+    finals = study.finals(start, ladder)
+    assert set(finals["mlps"].variants) == {START, f"ladder's MLP: {ladder.final_name}"}
+    assert all(c.test for e in finals.values() for c in e.variants.values())
+
+
+def test_a_step_that_changes_nothing_trains_nothing():
+    study = Beyond.at("full", label_smoothing=0.0)
+    start = Recipe.at("full").recipes(RECIPE_CHOICES).variants["recipe"]
+    run, calls = fake_runs({})
+    ladder = study.climb(start, run)
+    assert len(calls) == 3 and ladder.steps.set_index("step")["note"]["label smoothing 0"] == "already so"
+    assert ladder.final_name == START and list(study.finals(start, ladder)["mlps"].variants) == [START]
+
+
+@pytest.mark.parametrize("knob, value, named", [("goal", 1.5, "goal=1.5"),
+                                               ("mlp_widths", [0, 10], "mlp_widths[0]=0")])
+def test_a_bad_ladder_knob_is_refused(knob, value, named):
+    from cifar_mlp.config import ConfigError
+    with pytest.raises(ConfigError, match=named.replace("[", r"\[").replace("]", r"\]")):
+        Beyond.at("full", **{knob: value})
