@@ -48,9 +48,9 @@ from IPython.display import Markdown
 
 from cifar_mlp import compare, data, plots, report, training
 from cifar_mlp.backend import tf
+from cifar_mlp import publish
 from cifar_mlp.publish import finding
 from cifar_mlp.sections import Beyond, Recipe
-from cifar_mlp.sections.beyond import METRIC, START
 
 plots.theme()
 
@@ -72,6 +72,7 @@ cnn_seeds = None  # the CNN's seeds (full: 3)
 
 # %%
 study = Beyond.from_notebook(globals())  # checks every parameter before anything trains
+START, METRIC = study.START, study.METRIC  # the ladder's first model; its validation score
 Markdown(f"**The goal**: an MLP on raw pixels at test accuracy ≥ {study.goal:.2f}, trained in "
          f"≤ {study.budget_minutes:g} minutes per run on this machine's 2 cores.")
 
@@ -205,7 +206,7 @@ table = pd.DataFrame({"test accuracy": {n: compare.describe(test_sum, n) for n i
                       "val accuracy (best epoch)": {n: compare.describe(val_sum, n) for n in test_sum.index}}
                      ).join(cost.round(2))
 table["within budget"] = table["minutes"] <= study.budget_minutes
-cpus = ", ".join(sorted(final_df["env_cpu_model"].dropna().astype(str).unique())) or "not recorded"
+cpus = publish.trained_on(study.results_dir, final_df) or "a CPU not recorded"
 print(f"trained on: {cpus}")
 table
 

@@ -20,7 +20,7 @@ import pytest
 from jupyter_client.kernelspec import KernelSpecManager
 from nbformat.v4 import new_code_cell, new_notebook, new_output
 
-from cifar_mlp import paths, provenance, render, report
+from cifar_mlp import paths, provenance, publish, render, report
 
 FIXTURES = Path(__file__).parent / "fixtures"
 needs_kernel = pytest.mark.skipif(
@@ -437,9 +437,9 @@ def test_reproduce_box_names_the_cpus_the_runs_trained_on(tmp_path):
             (tmp_path / key / "environment.json").write_text(
                 json.dumps({"cpu_model": cpu, "cpu_cores": 2}))
     runs = [{"key": k} for k in "abc"]
-    assert render.trained_on(tmp_path, runs) == (
+    assert publish.trained_on(tmp_path, runs) == (
         "AMD EPYC, 2 cores (2 runs); not recorded for 1 of 3 runs (trained before records kept it)")
-    assert render.trained_on(tmp_path, []) is None
+    assert publish.trained_on(tmp_path, []) is None
 
 
 def test_a_finding_from_a_comparison_carries_its_effect_interval_seeds_and_verdict():

@@ -544,8 +544,17 @@ def _numbers_column(ax: plt.Axes, rows: Sequence[str]) -> None:
                     fontsize=plt.rcParams["font.size"] * 0.9, color="0.2")
 
 
-def _row_axes(rows: int) -> tuple[plt.Figure, plt.Axes]:
-    fig, ax = plt.subplots(figsize=(6.4, 0.42 * rows + 1.6), layout="constrained")
+# Row labels up to this many characters fit the default width beside the axes and the
+# numbers column; each character more widens the figure, so the axes never collapse.
+FITTING_LABEL = 22
+INCH_PER_CHARACTER = 0.1
+
+
+def _row_axes(labels: Sequence[str]) -> tuple[plt.Figure, plt.Axes]:
+    rows = len(labels)
+    longest = max((len(str(v)) for v in labels), default=0)
+    width = 6.4 + INCH_PER_CHARACTER * max(0, longest - FITTING_LABEL)
+    fig, ax = plt.subplots(figsize=(width, 0.42 * rows + 1.6), layout="constrained")
     ax.set_ylim(rows - 0.5, -0.5)  # the summary's first row on top
     ax.grid(axis="y", visible=False)
     return fig, ax
@@ -572,7 +581,7 @@ def intervals(summary: pd.DataFrame, metric: str = "val_accuracy", reference: st
                          f"variants: {list(summary.index)}")
     if band is not None and (len(band) != 2 or not band[0] <= band[1]):
         raise ValueError(f"band must be (low, high) with low <= high, got {band!r}")
-    fig, ax = _row_axes(len(summary))
+    fig, ax = _row_axes([f"{v} (00 seeds)" for v in summary.index])
     if band is not None:
         ax.axvspan(*band, color="0.55", alpha=0.22, linewidth=0, label=band_label, zorder=0)
     if reference is not None:
@@ -642,7 +651,7 @@ def differences(diffs: pd.DataFrame, reference: str | None = None, metric: str =
     if scale <= 0:
         raise ValueError(f"scale must be positive, got {scale}")
     verdicts = [verdict_of(row, higher_is_better) for _, row in diffs.iterrows()]
-    fig, ax = _row_axes(len(diffs))
+    fig, ax = _row_axes([f"{v} (00 paired seeds)" for v in diffs.index])
     ax.axvline(0, color=REFERENCE_COLOR, linewidth=1.2, zorder=1)
     numbers, shown = [], {}
     for y, ((variant, row), verdict) in enumerate(zip(diffs.iterrows(), verdicts)):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from collections import Counter
 from numbers import Integral, Real
 from pathlib import Path
 
@@ -92,6 +93,21 @@ def training_time(results: Path, runs=None) -> dict:
     return {"runs": len(seconds), "seconds": sum(seconds)}
 
 
+def trained_on(results: Path, runs) -> str | None:
+    """The CPUs `runs` (as `run_list` takes them) trained on, from each record's environment.json."""
+    runs = run_list(runs) if runs is not None and len(runs) else []
+    cpus = Counter()
+    for run in runs:
+        env = read_json(results / run["key"] / "environment.json")
+        if env.get("cpu_model"):
+            cpus[f'{env["cpu_model"]}, {env.get("cpu_cores", "?")} cores'] += 1
+    parts = [f"{cpu} ({n} run{'s' if n != 1 else ''})" for cpu, n in cpus.most_common()]
+    if runs and len(runs) > sum(cpus.values()):
+        parts.append(f"not recorded for {len(runs) - sum(cpus.values())} of {len(runs)} runs "
+                     "(trained before records kept it)")
+    return "; ".join(parts) or None
+
+
 def run_list(runs) -> list[dict]:
     """Each run once, by key, with its variant and seed when the frames carry them."""
     frames = (runs if isinstance(runs, (list, tuple)) and runs and not isinstance(runs[0], str)
@@ -106,6 +122,8 @@ def run_list(runs) -> list[dict]:
             rows = frame[cols].to_dict("records")
         elif isinstance(frame, str):
             rows = [{"key": frame}]
+        elif isinstance(frame, dict):  # a row as run_list gives it
+            rows = [{k: v for k, v in frame.items() if k in ("key", "variant", "seed")}]
         else:
             rows = [{"key": k} for k in frame]
         for row in rows:

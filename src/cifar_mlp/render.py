@@ -12,13 +12,12 @@ from __future__ import annotations
 import os
 import re
 import sys
-from collections import Counter
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
 
 from cifar_mlp import paths
-from cifar_mlp.publish import read_json
+from cifar_mlp.publish import read_json, trained_on
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 TOC_PLACEHOLDER = "<!-- toc -->"
@@ -79,20 +78,6 @@ def page_context(name: str, titles: dict[str, str], summary: dict, stamp: dict,
                        for t, href in (summary.get("tables") or {}).items()],
             "runs": [dict(run, href=_relative(Path(results) / run["key"], out) + "/")
                      for run in summary.get("runs", [])]}
-
-
-def trained_on(results: Path, runs: list[dict]) -> str | None:
-    """The CPUs a section's runs trained on, from the environment.json beside each record."""
-    cpus = Counter()
-    for run in runs:
-        env = read_json(results / run["key"] / "environment.json")
-        if env.get("cpu_model"):
-            cpus[f'{env["cpu_model"]}, {env.get("cpu_cores", "?")} cores'] += 1
-    parts = [f"{cpu} ({n} run{'s' if n != 1 else ''})" for cpu, n in cpus.most_common()]
-    if runs and len(runs) > sum(cpus.values()):
-        parts.append(f"not recorded for {len(runs) - sum(cpus.values())} of {len(runs)} runs "
-                     "(trained before records kept it)")
-    return "; ".join(parts) or None
 
 
 def internals(nb) -> list[str]:

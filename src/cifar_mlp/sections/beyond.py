@@ -2,6 +2,7 @@
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import ClassVar
 
 import pandas as pd
 
@@ -28,6 +29,8 @@ class Ladder:
 @dataclass(frozen=True, kw_only=True)
 class Beyond(Study):
     SECTION = "07_beyond"
+    START: ClassVar[str] = START
+    METRIC: ClassVar[str] = METRIC
     PROFILES = {
         # epochs: the longer schedule, as many as a 3×1024 run fits in the budget at the
         # seconds per epoch measured in benchmarks/results; the 16-32-64 CNN: 16.

@@ -46,7 +46,7 @@ def reverted(recipe: RunConfig, reference: RunConfig) -> dict[str, RunConfig]:
     for choice, keys in CHOICES.items():
         back = {k: getattr(reference, k) for k in keys if getattr(recipe, k) != getattr(reference, k)}
         if back:
-            found[f"recipe, {choice} as reference"] = recipe.replace(**back)
+            found[f"{choice} reverted"] = recipe.replace(**back)
     return found
 
 
@@ -79,7 +79,7 @@ class Recipe(Study):
         variants = {name: c.replace(test=False) for name, c in reverted(recipe, reference).items()}
         if recipe.widths != reference.widths:
             # Compute-matched: the reference's every setting with the recipe's weights.
-            variants[f"reference at width {'×'.join(map(str, recipe.widths))}"] = \
+            variants[f"reference at {'×'.join(map(str, recipe.widths))}"] = \
                 reference.replace(widths=recipe.widths, test=False)
         return Experiment({"recipe": recipe, **variants}, self.seeds[:3], reference="recipe")
 
