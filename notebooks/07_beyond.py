@@ -57,10 +57,11 @@ plots.theme()
 # %% tags=["parameters"]
 profile = "full"  # "smoke" runs every cell in seconds on 2,000 images
 seeds = None  # None: the profile's (full: 3 seeds, paired, for every step)
-epochs = None  # None: the profile's (full: 40, the longer schedule's epochs, tried last)
+epochs = None  # None: the profile's (full: 40, the longer schedule's epochs, if "epochs" is a step)
 train_size = None  # None: the profile's (full: all 45,000 images left after validation)
 val_size = None  # None: the profile's (full: 5,000 images)
 results_dir = None  # None: the profile's run store (full: results/)
+steps = None  # changes tried in order, of "augment", "widths", "label_smoothing", "epochs" (full: the first three)
 budget_minutes = None  # the most training time a run may take, on this machine (full: 10)
 goal = None  # the MLP test accuracy the ladder sets out to reach (full: 0.66)
 mlp_widths = None  # the width step's hidden layers (full: 3×1024)
@@ -107,13 +108,13 @@ plots.image_rows(views, name="07_augmentation", folder=study.figures_dir);
 # The start is 06's recipe, assembled from 02–05's published choices and read
 # back from the store. Each step trains the model before it and the model with
 # one change on the same seeds; the step's runs are validation-only. The steps,
-# in the order they are tried (`Beyond.steps`):
+# in the order they are tried (`Beyond.changes`):
 
 # %%
 recipe_study = Recipe.at(study.profile, study.results_dir)
 start = recipe_study.recipes(report.choices(recipe_study, list(recipe_study.CHOOSING))).variants["recipe"]
 pd.Series({step: ", ".join(f"{k} = {v}" for k, v in change.items())
-           for step, change in study.steps().items()}, name="change").rename_axis("step").to_frame()
+           for step, change in study.changes().items()}, name="change").rename_axis("step").to_frame()
 
 # %%
 ladder = study.climb(start, study.run)
@@ -146,8 +147,9 @@ mlp, cnn = list(finals["mlps"].variants)[-1], next(iter(finals["cnn"].variants))
 # %%
 runs = ladder.runs.assign(minutes=ladder.runs["wall_seconds"] / 60)
 minutes = runs.groupby("variant")["minutes"].max()
-steps = ladder.steps.assign(**{"minutes per run (slowest seed)": ladder.steps["model"].map(minutes).round(1)})
-shown = steps.copy()
+climbed = ladder.steps.assign(**{"minutes per run (slowest seed)":
+                                 ladder.steps["model"].map(minutes).round(1)})
+shown = climbed.copy()
 shown[["diff", "ci_low", "ci_high"]] = (100 * shown[["diff", "ci_low", "ci_high"]]).round(2)
 shown["mean"] = shown["mean"].round(4)
 shown = shown.rename(columns={"n": "seeds", "mean": "val accuracy (best epoch)",
@@ -155,7 +157,7 @@ shown = shown.rename(columns={"n": "seeds", "mean": "val accuracy (best epoch)",
 shown.set_index("step")
 
 # %%
-tried = steps[steps["n"] > 0].set_index("step")
+tried = climbed[climbed["n"] > 0].set_index("step")
 ladder_path = study.figures_dir / "07_ladder.png"
 plots.differences(tried.assign(verdict=tried["verdict"]).rename_axis("variant"), reference="the model before it",
                   metric=METRIC, name=ladder_path.stem, folder=study.figures_dir,
@@ -229,16 +231,16 @@ plots.train_val(study.histories(final_df[final_df["variant"] == mlp]), metrics=(
 # ## Conclusions
 
 # %%
-kept = steps[steps["kept"]]
+kept = climbed[climbed["kept"]]
 gain = compare.paired(final_df, mlp, START, metric="test_accuracy") if mlp != START else None
 reached = "reaches" if test_sum.loc[mlp, "mean"] >= study.goal else "falls short of"
 over = table.index[~table["within budget"]].tolist()
 step_lines = "\n".join(
     f"  - *{r.step}*: {compare.signed(100 * r.diff)} points (95 % CI {compare.signed(100 * r.ci_low)} "
     f"to {compare.signed(100 * r.ci_high)}), {r.n} seeds: {r.verdict}, {r.note}"
-    if r.n else f"  - *{r.step}*: {r.note}" for r in steps.itertuples())
+    if r.n else f"  - *{r.step}*: {r.note}" for r in climbed.itertuples())
 Markdown(f"""
-* **The ladder** (validation, each step against the model before it), {len(kept)} of {len(steps)}
+* **The ladder** (validation, each step against the model before it), {len(kept)} of {len(climbed)}
   steps kept:
 {step_lines}
 * **The goal.** The ladder's last model, *{mlp}*, reaches {compare.describe(test_sum, mlp)} test accuracy
@@ -258,7 +260,7 @@ Markdown(f"""
 # %%
 report.publish(
     study, "07_beyond",
-    headline=f"A ladder from 06's recipe, {len(kept)} of {len(steps)} steps kept: the MLP reaches "
+    headline=f"A ladder from 06's recipe, {len(kept)} of {len(climbed)} steps kept: the MLP reaches "
              f"{compare.describe(test_sum, mlp)} test accuracy in ≤ {cost.loc[mlp, 'minutes']:.0f} minutes "
              f"(goal {study.goal:.2f}: {reached.replace('falls short of', 'missed')}); "
              f"a compact CNN {compare.describe(test_sum, cnn)}",
@@ -285,7 +287,7 @@ assert (final_df["status"] == "ok").all() and (runs["status"] == "ok").all(), "a
 assert len(final_df) == n_final, "missing runs"
 assert not runs.loc[runs["variant"] != START, "test"].astype(bool).any(), \
     "a ladder step read the test set"
-assert (steps["n"].isin([0, len(study.seeds)])).all(), "a step did not pair every seed"
+assert (climbed["n"].isin([0, len(study.seeds)])).all(), "a step did not pair every seed"
 assert (final_df.loc[final_df["variant"] != cnn, "test_accuracy"] > 0.15).all(), \
     "an MLP is barely above chance (0.1) on test"
 assert final_df.loc[final_df["variant"] == cnn, "params"].iloc[0] < cost.loc[mlp, "params"]

@@ -5,7 +5,7 @@ import pytest
 
 from cifar_mlp.config import REFERENCE_RECIPE, RunConfig
 from cifar_mlp.sections import Beyond, Recipe
-from cifar_mlp.sections.beyond import START
+from cifar_mlp.sections.beyond import START, STEPS
 from cifar_mlp.sections.recipe import CHOICES, reverted
 
 RECIPE_CHOICES = dict(widths=(512, 512, 512), dropout=0.1, schedule="cosine", checkpoint=True)
@@ -62,9 +62,9 @@ def fake_runs(gains: dict):
 
 
 def test_the_ladder_keeps_a_step_only_when_it_is_better_and_climbs_from_the_kept_model():
-    study = Beyond.at("full")
+    study = Beyond.at("full", steps=STEPS)
     start = Recipe.at("full").recipes(RECIPE_CHOICES).variants["recipe"]
-    steps = list(study.steps())
+    steps = list(study.changes())
     # Augmentation helps a lot, width does nothing, label smoothing helps, epochs hurt.
     run, calls = fake_runs({steps[0]: 0.03, steps[1]: 0.0, steps[2]: 0.01, steps[3]: -0.02})
     ladder = study.climb(start, run)
@@ -85,7 +85,7 @@ def test_the_ladder_keeps_a_step_only_when_it_is_better_and_climbs_from_the_kept
 
 
 def test_a_step_that_changes_nothing_trains_nothing():
-    study = Beyond.at("full", label_smoothing=0.0)
+    study = Beyond.at("full", steps=STEPS, label_smoothing=0.0)
     start = Recipe.at("full").recipes(RECIPE_CHOICES).variants["recipe"]
     run, calls = fake_runs({})
     ladder = study.climb(start, run)
@@ -93,7 +93,12 @@ def test_a_step_that_changes_nothing_trains_nothing():
     assert ladder.final_name == START and list(study.finals(start, ladder)["mlps"].variants) == [START]
 
 
-@pytest.mark.parametrize("knob, value, named", [("goal", 1.5, "goal=1.5"),
+def test_the_full_ladder_tries_the_steps_it_declares_in_order():
+    assert list(Beyond.at("full").changes()) == ["flips + shifts", "width 3×1024", "label smoothing 0.1"]
+    assert list(Beyond.at("full", steps=["epochs", "augment"]).changes()) == ["40 epochs", "flips + shifts"]
+
+
+@pytest.mark.parametrize("knob, value, named", [("goal", 1.5, "goal=1.5"), ("steps", ["depth"], "steps[0]='depth'"),
                                                ("mlp_widths", [0, 10], "mlp_widths[0]=0")])
 def test_a_bad_ladder_knob_is_refused(knob, value, named):
     from cifar_mlp.config import ConfigError
