@@ -202,7 +202,7 @@ plots.differences(compare.against(df, "constant", metric=METRIC), metric=METRIC,
 # of its epochs. Every variant here trains for the reference recipe's epochs,
 # the budget the callbacks and schedules are meant for; a cosine schedule
 # anneals the rate to zero at its last epoch, so it peaks there by design.
-# Whether a longer schedule pays is asked by 07's ladder, on the recipe.
+# Whether a longer schedule pays is a step 07's ladder can try (`epochs`).
 
 # %%
 Markdown(compare.late_sentence(compare.budgets(df)))

@@ -169,7 +169,7 @@ plots.differences(compare.against(ablation_df, "recipe", metric="best_val_accura
 # model whose best validation epoch falls in the last fifth of its budget.
 # A cosine schedule anneals the rate to zero at its last epoch, so models that
 # follow one tend to peak there by design; whether more epochs would pay is
-# what 07's ladder tries.
+# a step 07's ladder can try (`epochs`).
 
 # %%
 Markdown(compare.late_sentence(compare.budgets(pd.concat([recipe_df, ablation_df, big_df]))))

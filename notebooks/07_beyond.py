@@ -185,8 +185,9 @@ plots.save(fig, time_path.stem, study.figures_dir);
 # A flag on every model whose best validation epoch falls in the last fifth of
 # its epochs: it may still have been learning when its epochs ran out. The
 # cosine schedule anneals the rate to zero at the last epoch, so these models
-# tend to peak there by design; the ladder's last step is the test of whether
-# more epochs pay.
+# tend to peak there by design. Whether more epochs pay is the ladder's
+# `epochs` step; the full profile leaves it out, because with flips and shifts
+# a longer run of the widest model would not fit the time budget.
 
 # %%
 Markdown(compare.late_sentence(compare.budgets(pd.concat([runs, final_df], ignore_index=True))))
