@@ -279,7 +279,12 @@ def test_sections_have_contents_and_links_around(pages, reports):
             at = order.index(stem)
             for neighbour in order[max(at - 1, 0):at] + order[at + 1:at + 2]:
                 assert f"{neighbour}.html" in links, f"{name}: no link to {neighbour}"
-        assert 'id="reproduce"' in (reports / name).read_text(encoding="utf-8")
+        text = (reports / name).read_text(encoding="utf-8")
+        assert 'id="reproduce"' in text
+        # What the section spends, before any of its content: runs, training time, CPU.
+        top = text.split("<main>", 1)[1][:1500]
+        assert re.search(r'<p class="cost">What this section spends: \d+ stored runs?, ', top), \
+            f"{name}: no runs-and-minutes line at the top of the page"
 
 
 def test_reports_were_rendered_from_this_checkout(reports):
