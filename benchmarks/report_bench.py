@@ -9,6 +9,7 @@ is sampled every second. Writes benchmarks/results/report.{json,md}.
     python benchmarks/report_bench.py            # all notebooks: about an hour on 2 cores
     python benchmarks/report_bench.py --only 01 02
     python benchmarks/report_bench.py --table      # rewrite report.md from report.json
+    python benchmarks/report_bench.py --estimate   # seconds: what the committed runs took
 """
 
 from __future__ import annotations
@@ -210,6 +211,44 @@ def table(result: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def estimate(results: Path = ROOT / "results", reports: Path = ROOT / "reports",
+             workers: int = 2) -> dict:
+    """What a first render would cost, from the committed records: each section's runs
+    that no earlier section trained, and the training time their records measured.
+
+    A projection, not a measurement: each record's wall time was taken with however
+    many other runs shared the CPU then (`runs_at_once` says how many of its own sweep),
+    so the total over `workers` is what a first render would take if every run cost
+    what it did then, with no time for kernels and figures.
+    """
+    seen, sections = set(), []
+    for path in sorted((reports / "summaries").glob("[0-9]*.json")):
+        summary = json.loads(path.read_text())
+        keys = [r["key"] for r in summary.get("runs", []) if r["key"] not in seen]
+        seen.update(keys)
+        metrics = [json.loads((results / k / "metrics.json").read_text()) for k in keys]
+        sections.append({"section": summary["section"], "runs": len(keys),
+                         "seconds": sum(m.get("wall_seconds", 0) for m in metrics),
+                         "shared": sum(1 for m in metrics if m.get("runs_at_once", 1) > 1)})
+    total = sum(s["seconds"] for s in sections)
+    return {"sections": sections, "runs": len(seen), "seconds": total, "workers": workers,
+            "wall_seconds": total / workers}
+
+
+def estimate_table(result: dict) -> str:
+    lines = ["# What a first full-profile render would cost, from the committed records", "",
+             "| notebook | runs it trains first | their training time (summed) |", "|---|---:|---:|"]
+    lines += [f"| {s['section']} | {s['runs']} | {_minutes(s['seconds'])} |" for s in result["sections"]]
+    lines += ["", f"- {result['runs']} runs, **{_minutes(result['seconds'])}** of summed training time; "
+              f"over {result['workers']} workers about **{_minutes(result['wall_seconds'])}** of wall "
+              "time, before kernels and figures.",
+              "- A projection: each record's time was measured while other runs shared the CPU "
+              "(up to four training processes on 2 cores for this round's ablation and ladder), "
+              "so it overstates what `make bench-report` measures from nothing. Only that "
+              "measurement says whether the study fits its goal of 150 minutes.", ""]
+    return "\n".join(lines)
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--only", nargs="*", default=[], help="notebooks, e.g. 01 02 (default: all)")
@@ -219,7 +258,14 @@ def main(argv=None) -> None:
                         help="the table; its numbers go beside it as .json")
     parser.add_argument("--table", action="store_true",
                         help="only rewrite report.md from report.json and the scratch store")
+    parser.add_argument("--estimate", action="store_true",
+                        help="project a first render's time from the committed records "
+                             "(report_estimate.md), without training")
     args = parser.parse_args(argv)
+    if args.estimate:
+        md = estimate_table(estimate())
+        (OUT_DIR / "report_estimate.md").write_text(md)
+        return print(md)
     args.scratch = args.scratch.resolve()
     if args.table:
         result = json.loads(args.out.with_suffix(".json").read_text())

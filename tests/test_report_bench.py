@@ -57,3 +57,24 @@ def test_table_says_which_goals_are_met(bench):
     over = bench.table(_result(61 * 60))
     assert "goal 60 min: NOT met" in over
     assert "2 runs trained again, **1 with the same training history to the bit**" in over
+
+
+def test_the_estimate_counts_each_run_once_for_the_first_section_that_trains_it(bench, tmp_path):
+    import json
+
+    results, reports = tmp_path / "results", tmp_path / "reports"
+    (reports / "summaries").mkdir(parents=True)
+    for key, seconds in (("a", 60.0), ("b", 120.0), ("c", 30.0)):
+        (results / key).mkdir(parents=True)
+        (results / key / "metrics.json").write_text(json.dumps({"wall_seconds": seconds,
+                                                                "runs_at_once": 2}))
+    for section, keys in (("01_one", "ab"), ("02_two", "bc")):
+        (reports / "summaries" / f"{section}.json").write_text(json.dumps(
+            {"section": section, "runs": [{"key": k} for k in keys]}))
+
+    found = bench.estimate(results, reports, workers=2)
+
+    assert [(s["section"], s["runs"], s["seconds"]) for s in found["sections"]] == [
+        ("01_one", 2, 180.0), ("02_two", 1, 30.0)]
+    assert found["runs"] == 3 and found["wall_seconds"] == 105.0
+    assert "3 runs, **3 min 30 s**" in bench.estimate_table(found)
