@@ -197,14 +197,17 @@ Markdown(compare.late_sentence(compare.budgets(pd.concat([runs, final_df], ignor
 #
 # Test accuracy of each final model (the checkpoint of its best validation
 # epoch), and what it cost: training minutes per run (validation every epoch
-# and compilation included; the slowest seed), seconds per epoch, weights.
+# and compilation included; the slowest seed), seconds per epoch, weights, and
+# how many runs of its sweep trained at once, sharing the 2 cores: a run alone
+# takes less.
 
 # %%
 test_sum = compare.summarize(final_df, metric="test_accuracy")
 val_sum = compare.summarize(final_df, metric=METRIC)
 cost = final_df.groupby("variant", sort=False).agg(
     params=("params", "first"), epochs=("epochs_run", "max"),
-    seconds_per_epoch=("seconds_per_epoch", "median"), minutes=("minutes", "max"))
+    seconds_per_epoch=("seconds_per_epoch", "median"), minutes=("minutes", "max"),
+    runs_at_once=("runs_at_once", "max"))  # runs of its sweep that shared the CPU with it
 table = pd.DataFrame({"test accuracy": {n: compare.describe(test_sum, n) for n in test_sum.index},
                       "val accuracy (best epoch)": {n: compare.describe(val_sum, n) for n in test_sum.index}}
                      ).join(cost.round(2))
@@ -254,8 +257,10 @@ Markdown(f"""
   {cost.loc[mlp, 'params'] / cost.loc[cnn, 'params']:.0f}× fewer weights than the ladder's MLP.
   Convolutions share each filter across the image and see neighbouring pixels together; an MLP has
   to learn every position separately, which is its ceiling.
-* **Budget.** {"Every final model trained within " + f"{study.budget_minutes:g}" + " minutes per run."
-               if not over else "Over the budget on this machine: " + ", ".join(over) + "."}
+* **Budget.** {"Every final model trained within " + f"{study.budget_minutes:g}" + " minutes per run"
+               if not over else "Over the budget on this machine: " + ", ".join(over)}, as measured with
+  {f"up to {cost['runs_at_once'].max():.0f}" if cost['runs_at_once'].notna().any() else "an unrecorded number of"}
+  runs of a sweep sharing the CPU.
 """)
 
 # %%
