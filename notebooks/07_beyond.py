@@ -236,6 +236,9 @@ plots.train_val(study.histories(final_df[final_df["variant"] == mlp]), metrics=(
 
 # %%
 kept = climbed[climbed["kept"]]
+most = cost["runs_at_once"].max()
+shared = ("an unrecorded number of runs" if most != most else "no other run of its sweep" if most <= 1
+          else f"up to {most:.0f} runs of its sweep")
 gain = compare.paired(final_df, mlp, START, metric="test_accuracy") if mlp != START else None
 reached = "reaches" if test_sum.loc[mlp, "mean"] >= study.goal else "falls short of"
 over = table.index[~table["within budget"]].tolist()
@@ -258,9 +261,8 @@ Markdown(f"""
   Convolutions share each filter across the image and see neighbouring pixels together; an MLP has
   to learn every position separately, which is its ceiling.
 * **Budget.** {"Every final model trained within " + f"{study.budget_minutes:g}" + " minutes per run"
-               if not over else "Over the budget on this machine: " + ", ".join(over)}, as measured with
-  {f"up to {cost['runs_at_once'].max():.0f}" if cost['runs_at_once'].notna().any() else "an unrecorded number of"}
-  runs of a sweep sharing the CPU.
+               if not over else "Over the budget on this machine: " + ", ".join(over)}, as measured
+  with {shared} sharing the CPU.
 """)
 
 # %%
