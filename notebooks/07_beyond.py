@@ -26,8 +26,9 @@
 # images (an MLP has no built-in tolerance for either and can only learn it
 # from examples), more width (which the augmented data may now use), label
 # smoothing (which keeps a model that sees many views of each image from
-# growing overconfident), and a longer cosine schedule (augmented data keeps
-# giving something new to learn). A step is kept only if it is *better* on
+# growing overconfident), batch norm (which 03 compared on the narrow 3×128
+# only, and the reference recipe keeps), and a longer cosine schedule
+# (augmented data keeps giving something new to learn). A step is kept only if it is *better* on
 # validation than the model before it, paired by seed with its 95 % interval
 # (the study's rule, `cifar_mlp.compare`); otherwise the next step starts from
 # the model before it.
@@ -61,12 +62,13 @@ epochs = None  # None: the profile's (full: 40, the longer schedule's epochs, if
 train_size = None  # None: the profile's (full: all 45,000 images left after validation)
 val_size = None  # None: the profile's (full: 5,000 images)
 results_dir = None  # None: the profile's run store (full: results/)
-steps = None  # changes tried in order, of "augment", "widths", "label_smoothing", "epochs" (full: the first three)
+steps = None  # changes tried in order, of "augment", "widths", "label_smoothing", "batchnorm", "epochs" (full: all but epochs)
 budget_minutes = None  # the most training time a run may take, on this machine (full: 10)
 goal = None  # the MLP test accuracy the ladder sets out to reach (full: 0.66)
 mlp_widths = None  # the width step's hidden layers (full: 3×1024)
 augment = None  # the augmentation step: "flip", or "flip_shift" (and shifts of up to 4 pixels)
 label_smoothing = None  # the label smoothing step: the share of each target spread over the classes
+batchnorm = None  # the batch norm step: "before" or "after" the activation
 cnn_filters = None  # channels of the CNN's conv stages (full: 16, 32, 64)
 cnn_epochs = None  # the CNN's epochs that fit the budget (full: 16)
 cnn_seeds = None  # the CNN's seeds (full: 3)

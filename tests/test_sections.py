@@ -62,7 +62,7 @@ def fake_runs(gains: dict):
 
 
 def test_the_ladder_keeps_a_step_only_when_it_is_better_and_climbs_from_the_kept_model():
-    study = Beyond.at("full", steps=STEPS)
+    study = Beyond.at("full", steps=("augment", "widths", "label_smoothing", "epochs"))
     start = Recipe.at("full").recipes(RECIPE_CHOICES).variants["recipe"]
     steps = list(study.changes())
     # Augmentation helps a lot, width does nothing, label smoothing helps, epochs hurt.
@@ -85,7 +85,8 @@ def test_the_ladder_keeps_a_step_only_when_it_is_better_and_climbs_from_the_kept
 
 
 def test_a_step_that_changes_nothing_trains_nothing():
-    study = Beyond.at("full", steps=STEPS, label_smoothing=0.0)
+    study = Beyond.at("full", steps=("augment", "widths", "label_smoothing", "epochs"),
+                      label_smoothing=0.0)
     start = Recipe.at("full").recipes(RECIPE_CHOICES).variants["recipe"]
     run, calls = fake_runs({})
     ladder = study.climb(start, run)
@@ -94,7 +95,10 @@ def test_a_step_that_changes_nothing_trains_nothing():
 
 
 def test_the_full_ladder_tries_the_steps_it_declares_in_order():
-    assert list(Beyond.at("full").changes()) == ["flips + shifts", "width 3×1024", "label smoothing 0.1"]
+    assert list(Beyond.at("full").changes()) == ["flips + shifts", "width 3×1024", "label smoothing 0.1",
+                                                 "batch norm before the activation"]
+    changed = [next(iter(c)) for c in Beyond.at("full", steps=STEPS).changes().values()]
+    assert changed == ["augment", "widths", "label_smoothing", "batchnorm", "epochs"]
     assert list(Beyond.at("full", steps=["epochs", "augment"]).changes()) == ["40 epochs", "flips + shifts"]
 
 
