@@ -238,7 +238,8 @@ Markdown(f"""
   the input layer holds most of the weights.
 * **Width** (depth 3, every width below {study.wide_from} with all seeds and epochs):
   {picks['width'].sentence}. Ranking: {ranking(width_sum)}. Cut to the first {study.wide_epochs}
-  epochs for every width (the wide nets had {wide_df['seed'].nunique()} seeds and only those epochs), the best is
+  epochs for every width (the wide nets had {wide_df['seed'].nunique()} seeds and only those epochs),
+  the best is
   *{best_early}* at {early_sum.loc[best_early, 'mean']:.3f}. The widest, *{widest}*
   ({width_table.loc[widest, 'params']:,.0f} parameters), costs {cost_ratio:.0f}× the seconds per
   epoch of *{narrow}*.

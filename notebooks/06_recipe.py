@@ -53,7 +53,7 @@ plots.theme()
 
 # %% tags=["parameters"]
 profile = "full"  # "smoke" runs every cell in seconds on 2,000 images
-seeds = None  # None: the profile's (full: 5 for recipe and reference; the ablation and claim 10 take the first 3)
+seeds = None  # None: the profile's (full: 5; the ablation and claim 10 take the first 3)
 epochs = None  # None: the profile's (full: 30, the reference recipe's length)
 train_size = None  # None: the profile's (full: all 45,000 images left after validation)
 val_size = None  # None: the profile's (full: 5,000 images)

@@ -62,7 +62,7 @@ epochs = None  # None: the profile's (full: 40, the longer schedule's epochs, if
 train_size = None  # None: the profile's (full: all 45,000 images left after validation)
 val_size = None  # None: the profile's (full: 5,000 images)
 results_dir = None  # None: the profile's run store (full: results/)
-steps = None  # changes tried in order, of "augment", "widths", "label_smoothing", "batchnorm", "epochs" (full: all but epochs)
+steps = None  # changes tried in order: "augment", "widths", "label_smoothing", "batchnorm", "epochs"
 budget_minutes = None  # the most training time a run may take, on this machine (full: 10)
 goal = None  # the MLP test accuracy the ladder sets out to reach (full: 0.66)
 mlp_widths = None  # the width step's hidden layers (full: 3×1024)
@@ -161,7 +161,7 @@ shown.set_index("step")
 # %%
 tried = climbed[climbed["n"] > 0].set_index("step")
 ladder_path = study.figures_dir / "07_ladder.png"
-plots.differences(tried.assign(verdict=tried["verdict"]).rename_axis("variant"), reference="the model before it",
+plots.differences(tried.rename_axis("variant"), reference="the model before it",
                   metric=METRIC, name=ladder_path.stem, folder=study.figures_dir,
                   title="Each step's gain over the model before it (validation)");
 
@@ -284,7 +284,8 @@ report.publish(
     runs=[runs, final_df],
     tables={"ladder": shown, "final_models": table},
     findings=[*[finding(f"Ladder step: {r.step} (validation, against the model before it)",
-                        compare.paired(runs, r.model, prev, metric=METRIC), anchor="The ladder, on validation")
+                        compare.paired(runs, r.model, prev, metric=METRIC),
+                        anchor="The ladder, on validation")
                 for r, prev in zip(kept.itertuples(), [START, *kept["model"]])],
               *([finding(f"The ladder's MLP against 06's recipe, test set", gain)] if gain else [])],
 )
