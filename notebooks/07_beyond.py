@@ -47,9 +47,8 @@
 import pandas as pd
 from IPython.display import Markdown
 
-from cifar_mlp import compare, data, plots, report, training
+from cifar_mlp import compare, data, plots, publish, report, training
 from cifar_mlp.backend import tf
-from cifar_mlp import publish
 from cifar_mlp.publish import finding
 from cifar_mlp.sections import Beyond, Recipe
 
@@ -136,6 +135,8 @@ n_final = study.plan(*finals.values())
 final_df = pd.concat([study.run(e) for e in finals.values()], ignore_index=True)
 final_df["minutes"] = final_df["wall_seconds"] / 60
 mlp, cnn = list(finals["mlps"].variants)[-1], next(iter(finals["cnn"].variants))
+# What the ladder's MLP is: 06's recipe and every kept step, in order.
+recipe_of = " ".join([START, *ladder.steps.loc[ladder.steps["kept"], "model"]])
 
 # %% [markdown]
 # ## Results
@@ -231,7 +232,7 @@ plots.intervals(test_sum, metric="test_accuracy", name=test_path.stem, folder=st
 
 # %%
 plots.train_val(study.histories(final_df[final_df["variant"] == mlp]), metrics=("accuracy", "loss"),
-                name="07_final_mlp", folder=study.figures_dir, title=mlp);
+                name="07_final_mlp", folder=study.figures_dir, title=f"{mlp}: {recipe_of}");
 
 # %% [markdown]
 # ## Conclusions
@@ -252,7 +253,7 @@ Markdown(f"""
 * **The ladder** (validation, each step against the model before it), {len(kept)} of {len(climbed)}
   steps kept:
 {step_lines}
-* **The goal.** The ladder's last model, *{mlp}*, reaches {compare.describe(test_sum, mlp)} test accuracy
+* **The goal.** The ladder's last model, *{mlp}* ({recipe_of}), reaches {compare.describe(test_sum, mlp)} test accuracy
   and {reached} the goal of {study.goal:.2f}. It trains for {cost.loc[mlp, 'minutes']:.1f} minutes
   (the slowest seed) on {cpus}.
 * **Against its start.** {compare.sentence(gain) + " (test set)" if gain else "No step was kept."}
@@ -283,11 +284,12 @@ report.publish(
     figure=ladder_path,
     runs=[runs, final_df],
     tables={"ladder": shown, "final_models": table},
-    findings=[*[finding(f"Ladder step: {r.step} (validation, against the model before it)",
-                        compare.paired(runs, r.model, prev, metric=METRIC),
+    findings=[*[finding(f"Ladder step: {r.step} (validation, against {r.on})",
+                        compare.paired(runs, r.model, r.on, metric=METRIC),
                         anchor="The ladder, on validation")
-                for r, prev in zip(kept.itertuples(), [START, *kept["model"]])],
-              *([finding(f"The ladder's MLP against 06's recipe, test set", gain)] if gain else [])],
+                for r in kept.itertuples()],
+              *([finding(f"The ladder's MLP ({recipe_of}) against 06's recipe, test set", gain)]
+                if gain else [])],
 )
 
 # %% [markdown]

@@ -12,6 +12,7 @@ from cifar_mlp.study import (Experiment, Study, config_value, each, knob, number
                              seed_list, whole)
 
 START = "06 recipe"
+FINAL = "ladder's MLP"
 # The changes a ladder may try, by the config key each sets from its knob.
 STEPS = ("augment", "widths", "label_smoothing", "batchnorm", "epochs")
 # Every rung is judged on validation by its restored best epoch (all runs keep a checkpoint).
@@ -22,7 +23,7 @@ METRIC = compare.RULES["best_epoch"]
 class Ladder:
     """The climb: one row per step, every run it trained or read, and the model it ends on."""
 
-    steps: pd.DataFrame   # step, tried, kept, and the paired gain over the model before it
+    steps: pd.DataFrame   # step, model (tried), on (the model before it), kept, and the paired gain
     runs: pd.DataFrame    # one row per run, variant named after the model it is
     final: RunConfig      # the last kept model, scored on validation only
     final_name: str
@@ -32,6 +33,7 @@ class Ladder:
 class Beyond(Study):
     SECTION = "07_beyond"
     START: ClassVar[str] = START
+    FINAL: ClassVar[str] = FINAL
     METRIC: ClassVar[str] = METRIC
     PROFILES = {
         # steps: the longer schedule (`epochs`) is left out of the full profile: with
@@ -89,14 +91,14 @@ class Beyond(Study):
         for step, change in self.changes().items():
             candidate = current.replace(**change, test=False)
             if candidate.replace(test=current.test) == current:
-                rows.append(dict(step=step, model=name, n=0, kept=False, note="already so"))
+                rows.append(dict(step=step, model=name, on=name, n=0, kept=False, note="already so"))
                 continue
-            tried = f"{name} + {step}" if name == START else f"{name}, {step}"
+            tried = f"+ {step}"  # each step is tried once: its name names the model
             runs = run(Experiment({name: current, tried: candidate}, self.seeds, reference=name))
             frames.append(runs)
             c = compare.paired(runs, tried, name, metric=METRIC)
             kept = c.verdict == compare.BETTER
-            rows.append(dict(step=step, model=tried, n=c.n, mean=runs.loc[runs["variant"] == tried,
+            rows.append(dict(step=step, model=tried, on=name, n=c.n, mean=runs.loc[runs["variant"] == tried,
                         METRIC].mean(), diff=c.diff, ci_low=c.ci_low, ci_high=c.ci_high,
                         verdict=c.verdict, kept=kept, note="kept" if kept else "not kept"))
             if kept:
@@ -109,7 +111,7 @@ class Beyond(Study):
         """What the test set sees, once: the ladder's model and its start, and the CNN."""
         final = {START: start}
         if ladder.final_name != START:
-            final[f"ladder's MLP: {ladder.final_name}"] = ladder.final.replace(test=True)
+            final[FINAL] = ladder.final.replace(test=True)
         cnn = self.base(**{**REFERENCE_RECIPE, "early_stopping": False, "widths": (128,)},
                         filters=self.cnn_filters, epochs=self.cnn_epochs, augment=self.augment,
                         label_smoothing=self.label_smoothing, test=True)
