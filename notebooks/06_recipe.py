@@ -292,8 +292,9 @@ differs = ", ".join(choice_table.index[choice_table["differs"]]) or "nothing"
 ref_test = test_sum.loc["reference"]
 ablated = compare.against(ablation_df, "recipe", metric="best_val_accuracy").set_index("variant")
 ablated = ablated[ablated["verdict"] != "reference"]
-carried = [v for v in ablated.index if ablated.loc[v, "verdict"] == compare.WORSE]
-costly = [v for v in ablated.index if ablated.loc[v, "verdict"] == compare.BETTER]
+reverted = [v for v in ablated.index if v.endswith(" reverted")]  # one choice each
+carried = [v for v in reverted if ablated.loc[v, "verdict"] == compare.WORSE]
+costly = [v for v in reverted if ablated.loc[v, "verdict"] == compare.BETTER]
 ablation_lines = "\n".join(
     f"  - *{v}*: {compare.signed(100 * r['diff'])} points (95 % CI {compare.signed(100 * r['ci_low'])} "
     f"to {compare.signed(100 * r['ci_high'])}), {r['n']} seeds: {r['verdict']}"
@@ -304,7 +305,8 @@ Markdown(f"""
 * **The ablation** (validation, against the recipe): a reverted choice that makes the recipe *worse*
   is one the recipe's lead rests on — {", ".join(f"*{v}*" for v in carried) or "none at these seeds"};
   one that makes it *better* is a choice that costs the recipe at its width and epochs —
-  {", ".join(f"*{v}*" for v in costly) or "none at these seeds"}.
+  {", ".join(f"*{v}*" for v in costly) or "none at these seeds"}. The last line, if there is one, sets
+  every setting but the width back to the reference's (compute-matched).
 {ablation_lines}
 * **The reference against the literature.** The reference study reports
   {LITERATURE[0]:.3f}–{LITERATURE[1]:.3f} test accuracy for this recipe; ours is
