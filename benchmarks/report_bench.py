@@ -243,7 +243,7 @@ def estimate_table(result: dict) -> str:
               f"over {result['workers']} workers about **{_minutes(result['wall_seconds'])}** of wall "
               "time, before kernels and figures.",
               "- A projection: each record's time was measured while other runs shared the CPU "
-              "(up to four training processes on 2 cores for this round's ablation and ladder), "
+              "(up to five training processes on 2 cores for this round's ablation and ladder), "
               "so it overstates what `make bench-report` measures from nothing. Only that "
               "measurement says whether the study fits its goal of 150 minutes.", ""]
     return "\n".join(lines)
