@@ -7,6 +7,7 @@ pid, in a log the tests read: which process trained what, how often.
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import subprocess
@@ -143,6 +144,10 @@ def test_every_socket_is_on_loopback(dask_executor):
 
 
 def test_ctrl_c_cancels_the_sweeps_tasks_and_stops_their_runs(dask_executor, store_root):
+    # A worker an earlier test's run recycles closes once its result is released: a
+    # future still held in a reference cycle keeps it waiting until the collector runs.
+    wait_for(lambda: gc.collect() >= 0 and len(dask_executor.client.nthreads()) == 2, 60,
+             "two workers")
     # Joining the running cluster by its address, as one would join someone else's.
     joined = cluster.DaskExecutor(dask_executor.cluster.scheduler_address)
     assert not joined.local_files and joined.slots() == 2
