@@ -144,8 +144,9 @@ def test_every_socket_is_on_loopback(dask_executor):
 
 
 def test_ctrl_c_cancels_the_sweeps_tasks_and_stops_their_runs(dask_executor, store_root):
-    # A worker an earlier test's run recycles closes once its result is released: a
-    # future still held in a reference cycle keeps it waiting until the collector runs.
+    # A worker an earlier test recycled must be back first (its nanny restarts it once
+    # the worker's last result is released). On 2026-12-02 it sometimes never came back,
+    # at this commit and the one before: an open problem, see the session note.
     wait_for(lambda: gc.collect() >= 0 and len(dask_executor.client.nthreads()) == 2, 60,
              "two workers")
     # Joining the running cluster by its address, as one would join someone else's.
