@@ -69,8 +69,8 @@ $(VENV)/.bench-installed: $(VENV)/.installed pyproject.toml
 bench: data $(VENV)/.bench-installed ## Time our training path against plain Keras, PyTorch and the FLOP floor (benchmarks/results/bench.md)
 	$(PY) benchmarks/bench.py
 
-bench-report: data ## Time the whole full-profile report from nothing, then stored (about an hour; benchmarks/results/report.md)
-	$(PY) benchmarks/report_bench.py $(if $(ONLY),--only $(ONLY))
+bench-report: data ## Time the whole full-profile report from nothing, then stored (hours; RESUME=1 goes on after an interruption; benchmarks/results/report.md)
+	$(PY) benchmarks/report_bench.py $(if $(ONLY),--only $(ONLY)) $(if $(RESUME),--resume)
 
 sync: setup ## Pair notebooks/*.py with their .ipynb (after editing the .py)
 	$(VENV)/bin/jupytext --sync notebooks/[0-9]*.py

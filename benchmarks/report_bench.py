@@ -1,13 +1,15 @@
 """How long the whole study takes: `make report` in the full profile, from nothing, then again.
 
 The first render trains every run into a scratch store (never the committed
-results/), the second finds everything stored and only re-renders. Both are the
+results/), one section at a time, so an interrupted measurement goes on with
+`--resume`; the second finds everything stored and only re-renders. Both are the
 command a user runs, `python -m cifar_mlp.report --profile full`. Meanwhile the
 memory of the whole process tree (report, notebook kernels, training workers)
 is sampled every second. Writes benchmarks/results/report.{json,md}.
 
     python benchmarks/report_bench.py            # all notebooks: about an hour on 2 cores
     python benchmarks/report_bench.py --only 01 02
+    python benchmarks/report_bench.py --resume     # after an interruption: the next section on
     python benchmarks/report_bench.py --table      # rewrite report.md from report.json
     python benchmarks/report_bench.py --estimate   # seconds: what the committed runs took
 """
@@ -28,7 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 OUT_DIR = ROOT / "benchmarks" / "results"
 # The issue's goals on the study's 2-core machine, in seconds and GiB.
-GOALS = {"01-05": 60 * 60, "01-06": 90 * 60, "stored": 2 * 60, "memory_gib": 4}
+GOALS = {"01-05": 60 * 60, "01-06": 90 * 60, "01-07": 150 * 60, "stored": 2 * 60, "memory_gib": 4}
 SECTION_LINE = re.compile(r"^\[(\d+)/(\d+)\] (\S+) \(")
 
 
@@ -188,7 +190,9 @@ def table(result: dict) -> str:
         verdict = "" if goal is None else (f" (goal {goal // 60} min: "
                                            f"{'met' if total <= goal else 'NOT met'})")
         lines.append(f"- Notebooks {span}: **{_minutes(total)}**{verdict}")
-    lines.append(f"- Whole first render, wall clock: **{_minutes(first['wall'])}**; "
+    pieces = len(first.get("pieces", [])) or 1
+    lines.append(f"- Whole first render, wall clock: **{_minutes(first['wall'])}**"
+                 + (f" (the sum of its {pieces} section renders)" if pieces > 1 else "") + "; "
                  f"peak memory of all its processes **{first['peak_pss_gib']:.2f} GiB** PSS "
                  f"({first['peak_rss_gib']:.2f} GiB summed RSS, which counts shared pages once per "
                  f"process; goal {GOALS['memory_gib']} GiB: "
@@ -249,11 +253,93 @@ def estimate_table(result: dict) -> str:
     return "\n".join(lines)
 
 
+# ---------------------------------------------------------------- measured in pieces
+
+# The study from nothing takes longer than a session may last: the first render
+# goes one section at a time, and after each the scratch folder keeps what it
+# measured and which records existed then. `--resume` goes on with the next
+# section; the records and run folders of a section that was cut off are
+# removed first, so every section is still measured from nothing but its
+# predecessors' runs, as in one uninterrupted render.
+PROGRESS = "progress.json"
+
+
+def notebooks(only: list[str]) -> list[str]:
+    """The sections a full render runs, in order (all of them, or those in `only`)."""
+    from cifar_mlp import paths, report
+
+    names = sorted(nb.stem for nb in paths.notebooks_dir().glob(report.NOTEBOOK_GLOB))
+    return report._chosen(names, only)
+
+
+def _keys(results: Path) -> set[str]:
+    return {p.parent.name for p in results.glob("[!.]*/metrics.json")}
+
+
+def forget_unfinished(scratch: Path, kept: set[str]) -> list[str]:
+    """Remove the records and run folders that no finished section left: a cut-off
+    section's runs, which would otherwise make its next attempt look cheap."""
+    gone = []
+    for folder in ("results", "runs"):
+        for path in sorted((scratch / folder).glob("[!.]*")):
+            if path.is_dir() and path.name not in kept:
+                shutil.rmtree(path)
+                gone.append(path.name)
+    return sorted(set(gone))
+
+
+def load_progress(scratch: Path, only: list[str], resume: bool) -> dict:
+    path = scratch / PROGRESS
+    if resume and path.exists():
+        progress = json.loads(path.read_text())
+        if progress["only"] != only:
+            sys.exit(f"--resume: {path} measures --only {' '.join(progress['only']) or '(all)'}, "
+                     f"not --only {' '.join(only) or '(all)'}. Run with the same --only, or "
+                     "without --resume to start from nothing.")
+        return progress
+    shutil.rmtree(scratch, ignore_errors=True)
+    scratch.mkdir(parents=True)
+    return {"only": only, "sections": [], "pieces": [], "keys": []}
+
+
+def measure_first(env: dict, scratch: Path, progress: dict, only: list[str]) -> None:
+    """Render each section not yet measured, from nothing but the sections before it."""
+    results, reports = scratch / "results", scratch / "reports"
+    done = {r["section"] for r in progress["sections"]}
+    gone = forget_unfinished(scratch, set(progress["keys"]))
+    if gone:
+        print(f"removed {len(gone)} records of a section that was cut off", flush=True)
+    for name in notebooks(only):
+        if name in done:
+            continue
+        print(f"{time.strftime('%H:%M:%S')} first render of {name}: log in {scratch / name}.log",
+              flush=True)
+        run = render(env, [name], scratch / f"{name}.log")
+        if run["exit"] != 0:
+            sys.exit(f"{name} failed (exit {run['exit']}): see {scratch / name}.log")
+        progress["sections"] += per_section(run, results, reports)
+        progress["pieces"].append(piece(run))
+        progress["keys"] = sorted(_keys(results))
+        (scratch / PROGRESS).write_text(json.dumps(progress, indent=1) + "\n")
+
+
+def piece(run: dict) -> dict:
+    """One render's wall time and memory, as the table needs them."""
+    return {"wall": run["end"] - run["start"], "command": run["command"],
+            "peak_pss_gib": max(s[1] for s in run["memory"]),
+            "peak_rss_gib": max(s[2] for s in run["memory"]),
+            "memory_samples": [[round(t - run["start"], 1), round(p, 3), round(r, 3), n]
+                               for t, p, r, n in run["memory"]]}
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--only", nargs="*", default=[], help="notebooks, e.g. 01 02 (default: all)")
     parser.add_argument("--scratch", type=Path, default=ROOT / "build" / "bench-report",
-                        help="where the runs and reports go (emptied first)")
+                        help="where the runs and reports go (emptied first, unless --resume)")
+    parser.add_argument("--resume", action="store_true",
+                        help="go on where an interrupted measurement stopped, with the next "
+                             "section not yet measured")
     parser.add_argument("--out", type=Path, default=OUT_DIR / "report.md",
                         help="the table; its numbers go beside it as .json")
     parser.add_argument("--table", action="store_true",
@@ -273,28 +359,27 @@ def main(argv=None) -> None:
         result["widest"] = widest(args.scratch / "results")
         return write(result, args.out)
 
-    shutil.rmtree(args.scratch, ignore_errors=True)
+    notebooks(args.only)  # a wrong --only is refused before anything is removed
+    progress = load_progress(args.scratch, args.only, args.resume)
     results, reports = args.scratch / "results", args.scratch / "reports"
     env = {**os.environ, "CIFAR_MLP_RESULTS": str(results), "CIFAR_MLP_RUNS": str(args.scratch / "runs"),
            "CIFAR_MLP_REPORTS": str(reports), "PYTHONUNBUFFERED": "1"}
-    args.scratch.mkdir(parents=True)
-    runs = {}
-    for name in ("first", "stored"):
-        print(f"{time.strftime('%H:%M:%S')} render {name}: logs in {args.scratch / name}.log", flush=True)
-        before = len(list(results.glob("[!.]*/metrics.json")))
-        run = render(env, args.only, args.scratch / f"{name}.log")
-        if run["exit"] != 0:
-            sys.exit(f"the {name} render failed (exit {run['exit']}): see {args.scratch / name}.log")
-        sections = per_section(run, results, reports)
-        runs[name] = {"wall": run["end"] - run["start"], "sections": sections,
-                      "runs_trained": len(list(results.glob("[!.]*/metrics.json"))) - before,
-                      "peak_pss_gib": max(s[1] for s in run["memory"]),
-                      "peak_rss_gib": max(s[2] for s in run["memory"]),
-                      "memory_samples": [[round(t - run["start"], 1), round(p, 3), round(r, 3), n]
-                                         for t, p, r, n in run["memory"]],
-                      "command": run["command"]}
-    first = runs["first"]["sections"]
-    seconds = {r["section"][:2]: r["seconds"] for r in first}
+    measure_first(env, args.scratch, progress, args.only)
+
+    print(f"{time.strftime('%H:%M:%S')} render stored: log in {args.scratch / 'stored'}.log", flush=True)
+    before = len(_keys(results))
+    run = render(env, args.only, args.scratch / "stored.log")
+    if run["exit"] != 0:
+        sys.exit(f"the stored render failed (exit {run['exit']}): see {args.scratch / 'stored'}.log")
+    stored = piece(run) | {"sections": per_section(run, results, reports),
+                           "runs_trained": len(_keys(results)) - before}
+    pieces = progress["pieces"]
+    first = {"wall": sum(p["wall"] for p in pieces), "sections": progress["sections"],
+             "runs_trained": sum(r["runs_trained"] for r in progress["sections"]),
+             "peak_pss_gib": max(p["peak_pss_gib"] for p in pieces),
+             "peak_rss_gib": max(p["peak_rss_gib"] for p in pieces),
+             "pieces": pieces}
+    seconds = {r["section"][:2]: r["seconds"] for r in progress["sections"]}
     totals = {}
     for last in ("05", "06", "07"):
         span = [f"{i:02d}" for i in range(1, int(last) + 1)]
@@ -303,7 +388,7 @@ def main(argv=None) -> None:
     metrics = [json.loads(p.read_text()) for p in results.glob("[!.]*/metrics.json")]
     prov = json.loads((reports / "provenance.json").read_text())
     from cifar_mlp import executors
-    result = {"first": runs["first"], "stored": runs["stored"], "totals": totals,
+    result = {"first": first, "stored": stored, "totals": totals,
               "widest": widest(results), "committed": against_committed(results),
               "runs": len(metrics),
               "training_seconds": sum(m.get("wall_seconds", 0) for m in metrics),

@@ -78,3 +78,47 @@ def test_the_estimate_counts_each_run_once_for_the_first_section_that_trains_it(
         ("01_one", 2, 180.0), ("02_two", 1, 30.0)]
     assert found["runs"] == 3 and found["wall_seconds"] == 105.0
     assert "3 runs, **3 min 30 s**" in bench.estimate_table(found)
+
+
+def test_a_resumed_measurement_forgets_a_cut_off_sections_runs_and_renders_only_the_rest(
+        bench, tmp_path, monkeypatch):
+    import json
+
+    scratch = tmp_path / "scratch"
+    progress = bench.load_progress(scratch, [], resume=False)
+    for folder, key in (("results", "kept"), ("results", "cut"), ("runs", "cut")):
+        (scratch / folder / key).mkdir(parents=True)
+        (scratch / folder / key / "metrics.json").write_text("{}")
+    progress |= {"keys": ["kept"], "pieces": [{"wall": 5.0}],
+                 "sections": [{"section": "01_baseline", "runs_trained": 1}]}
+    (scratch / bench.PROGRESS).write_text(json.dumps(progress))
+    rendered = []
+
+    def render(env, only, log):
+        rendered.append(only)
+        return {"exit": 0, "start": 0.0, "end": 1.0, "sections": [], "command": "x",
+                "memory": [(0.0, 1.0, 1.0, 1)]}
+
+    monkeypatch.setattr(bench, "render", render)
+    monkeypatch.setattr(bench, "notebooks", lambda only: ["01_baseline", "02_architecture"])
+    monkeypatch.setattr(bench, "per_section", lambda run, results, reports: [
+        {"section": run_name, "runs_trained": 0} for run_name in rendered[-1]])
+
+    resumed = bench.load_progress(scratch, [], resume=True)
+    bench.measure_first({}, scratch, resumed, [])
+
+    assert rendered == [["02_architecture"]]  # 01 was measured before the interruption
+    assert not (scratch / "results" / "cut").exists() and not (scratch / "runs" / "cut").exists()
+    assert (scratch / "results" / "kept").exists()
+    saved = json.loads((scratch / bench.PROGRESS).read_text())
+    assert [s["section"] for s in saved["sections"]] == ["01_baseline", "02_architecture"]
+    assert len(saved["pieces"]) == 2 and saved["keys"] == ["kept"]
+
+
+def test_resume_refuses_a_measurement_of_other_notebooks(bench, tmp_path):
+    bench.load_progress(tmp_path / "s", ["01"], resume=False)
+    import json
+    (tmp_path / "s" / bench.PROGRESS).write_text(json.dumps({"only": ["01"], "sections": [],
+                                                             "pieces": [], "keys": []}))
+    with pytest.raises(SystemExit, match="not --only 02"):
+        bench.load_progress(tmp_path / "s", ["02"], resume=True)
