@@ -37,15 +37,19 @@ SECTION_LINE = re.compile(r"^\[(\d+)/(\d+)\] (\S+) \(")
 # ---------------------------------------------------------------- memory of a process tree
 
 def _children(pid: int) -> list[int]:
+    """Every descendant of `pid`. A process's children are listed per thread that
+    started them: the training workers are started from a kernel's worker thread."""
     found, todo = [], [pid]
     while todo:
         p = todo.pop()
-        try:
-            kids = Path(f"/proc/{p}/task/{p}/children").read_text().split()
-        except OSError:
-            continue
-        found += map(int, kids)
-        todo += map(int, kids)
+        kids = []
+        for task in Path(f"/proc/{p}/task").glob("*"):
+            try:
+                kids += map(int, (task / "children").read_text().split())
+            except OSError:
+                continue
+        found += kids
+        todo += kids
     return found
 
 

@@ -1,6 +1,7 @@
 """benchmarks/report_bench.py: what its table says about a re-trained store."""
 
 import importlib.util
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -122,3 +123,18 @@ def test_resume_refuses_a_measurement_of_other_notebooks(bench, tmp_path):
                                                              "pieces": [], "keys": []}))
     with pytest.raises(SystemExit, match="not --only 02"):
         bench.load_progress(tmp_path / "s", ["02"], resume=True)
+
+
+def test_the_memory_tree_finds_processes_a_thread_started(bench):
+    import subprocess
+    import threading
+
+    started = []
+    thread = threading.Thread(target=lambda: started.append(subprocess.Popen(["sleep", "30"])))
+    thread.start()
+    thread.join()
+    try:
+        assert started[0].pid in bench._children(os.getpid())
+    finally:
+        started[0].kill()
+        started[0].wait()
