@@ -129,12 +129,20 @@ def test_the_memory_tree_finds_processes_a_thread_started(bench):
     import subprocess
     import threading
 
-    started = []
-    thread = threading.Thread(target=lambda: started.append(subprocess.Popen(["sleep", "30"])))
+    started, checked = [], threading.Event()
+
+    def start_and_stay():  # a thread's children are listed under it only while it lives
+        started.append(subprocess.Popen(["sleep", "30"]))
+        checked.wait(30)
+
+    thread = threading.Thread(target=start_and_stay)
     thread.start()
-    thread.join()
     try:
+        while not started:
+            threading.Event().wait(0.01)
         assert started[0].pid in bench._children(os.getpid())
     finally:
+        checked.set()
+        thread.join()
         started[0].kill()
         started[0].wait()
