@@ -177,6 +177,10 @@ def _minutes(seconds: float) -> str:
     return f"{int(seconds // 60)} min {seconds % 60:02.0f} s"
 
 
+def _gib(value: float | None) -> str:
+    return "not measured" if value is None else f"{value:.2f} GiB"
+
+
 def table(result: dict) -> str:
     first, second = result["first"], result["stored"]
     again = {r["section"]: r for r in second["sections"]}
@@ -186,7 +190,7 @@ def table(result: dict) -> str:
     for r in first["sections"]:
         a = again.get(r["section"], {})
         rows.append(f"| {r['section']} | {r['status']} | {_minutes(r['seconds'])} | {r['runs_trained']} "
-                    f"| {_minutes(r['training_seconds'])} | {r['peak_pss_gib']:.2f} GiB "
+                    f"| {_minutes(r['training_seconds'])} | {_gib(r['peak_pss_gib'])} "
                     f"| {a.get('seconds', 0):.1f} s | {a.get('runs_trained', '–')} |")
     lines = rows + [""]
     for span, total in result["totals"].items():
@@ -200,7 +204,9 @@ def table(result: dict) -> str:
                  f"peak memory of all its processes **{first['peak_pss_gib']:.2f} GiB** PSS "
                  f"({first['peak_rss_gib']:.2f} GiB summed RSS, which counts shared pages once per "
                  f"process; goal {GOALS['memory_gib']} GiB: "
-                 f"{'met' if first['peak_pss_gib'] < GOALS['memory_gib'] else 'NOT met'})")
+                 f"{'met' if first['peak_pss_gib'] < GOALS['memory_gib'] else 'NOT met'})"
+                 + "".join(f"; {r['section']}: not measured" for r in first["sections"]
+                           if r["peak_pss_gib"] is None))
     lines.append(f"- Stored re-render: **{second['wall']:.0f} s**, {second['runs_trained']} runs "
                  f"trained (goal {GOALS['stored']} s: "
                  f"{'met' if second['wall'] <= GOALS['stored'] and not second['runs_trained'] else 'NOT met'})")
@@ -380,8 +386,8 @@ def main(argv=None) -> None:
     pieces = progress["pieces"]
     first = {"wall": sum(p["wall"] for p in pieces), "sections": progress["sections"],
              "runs_trained": sum(r["runs_trained"] for r in progress["sections"]),
-             "peak_pss_gib": max(p["peak_pss_gib"] for p in pieces),
-             "peak_rss_gib": max(p["peak_rss_gib"] for p in pieces),
+             "peak_pss_gib": max(p["peak_pss_gib"] for p in pieces if p["peak_pss_gib"] is not None),
+             "peak_rss_gib": max(p["peak_rss_gib"] for p in pieces if p["peak_rss_gib"] is not None),
              "pieces": pieces}
     seconds = {r["section"][:2]: r["seconds"] for r in progress["sections"]}
     totals = {}
