@@ -272,6 +272,7 @@ def estimate_table(result: dict) -> str:
 # removed first, so every section is still measured from nothing but its
 # predecessors' runs, as in one uninterrupted render.
 PROGRESS = "progress.json"
+COMMITTED_PROGRESS = OUT_DIR / "report_progress.json"
 
 
 def notebooks(only: list[str]) -> list[str]:
@@ -298,8 +299,26 @@ def forget_unfinished(scratch: Path, kept: set[str]) -> list[str]:
     return sorted(set(gone))
 
 
-def load_progress(scratch: Path, only: list[str], resume: bool) -> dict:
+def load_progress(scratch: Path, only: list[str], resume: bool,
+                  committed: Path = ROOT / "results") -> dict:
+    """What an interrupted measurement had measured, or a fresh start (the scratch folder emptied).
+
+    A fresh clone has no scratch folder, only the committed copy of the progress
+    (`report_progress.json`): the records it names are put back from the committed
+    store, as they only have to exist for the next section to be timed as it would be.
+    """
     path = scratch / PROGRESS
+    if resume and not path.exists() and COMMITTED_PROGRESS.exists():
+        progress = json.loads(COMMITTED_PROGRESS.read_text())
+        scratch.mkdir(parents=True, exist_ok=True)
+        missing = [k for k in progress["keys"] if not (committed / k).is_dir()]
+        if missing:
+            sys.exit(f"--resume: {COMMITTED_PROGRESS.name} names {len(missing)} runs that "
+                     f"{committed} does not hold (e.g. {missing[0]}): start from nothing, "
+                     "without --resume.")
+        for key in progress["keys"]:
+            shutil.copytree(committed / key, scratch / "results" / key, dirs_exist_ok=True)
+        path.write_text(json.dumps(progress, indent=1) + "\n")
     if resume and path.exists():
         progress = json.loads(path.read_text())
         if progress["only"] != only:
@@ -310,6 +329,13 @@ def load_progress(scratch: Path, only: list[str], resume: bool) -> dict:
     shutil.rmtree(scratch, ignore_errors=True)
     scratch.mkdir(parents=True)
     return {"only": only, "sections": [], "pieces": [], "keys": []}
+
+
+def save_progress(scratch: Path, progress: dict) -> None:
+    """In the scratch folder, and a copy to commit, so that a fresh clone can resume."""
+    text = json.dumps(progress, indent=1) + "\n"
+    (scratch / PROGRESS).write_text(text)
+    COMMITTED_PROGRESS.write_text(text)
 
 
 def measure_first(env: dict, scratch: Path, progress: dict, only: list[str]) -> None:
@@ -330,7 +356,7 @@ def measure_first(env: dict, scratch: Path, progress: dict, only: list[str]) -> 
         progress["sections"] += per_section(run, results, reports)
         progress["pieces"].append(piece(run))
         progress["keys"] = sorted(_keys(results))
-        (scratch / PROGRESS).write_text(json.dumps(progress, indent=1) + "\n")
+        save_progress(scratch, progress)
 
 
 def piece(run: dict) -> dict:

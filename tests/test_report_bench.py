@@ -85,6 +85,7 @@ def test_a_resumed_measurement_forgets_a_cut_off_sections_runs_and_renders_only_
         bench, tmp_path, monkeypatch):
     import json
 
+    monkeypatch.setattr(bench, "COMMITTED_PROGRESS", tmp_path / "committed_progress.json")
     scratch = tmp_path / "scratch"
     progress = bench.load_progress(scratch, [], resume=False)
     for folder, key in (("results", "kept"), ("results", "cut"), ("runs", "cut")):
@@ -116,7 +117,8 @@ def test_a_resumed_measurement_forgets_a_cut_off_sections_runs_and_renders_only_
     assert len(saved["pieces"]) == 2 and saved["keys"] == ["kept"]
 
 
-def test_resume_refuses_a_measurement_of_other_notebooks(bench, tmp_path):
+def test_resume_refuses_a_measurement_of_other_notebooks(bench, tmp_path, monkeypatch):
+    monkeypatch.setattr(bench, "COMMITTED_PROGRESS", tmp_path / "committed_progress.json")
     bench.load_progress(tmp_path / "s", ["01"], resume=False)
     import json
     (tmp_path / "s" / bench.PROGRESS).write_text(json.dumps({"only": ["01"], "sections": [],
@@ -146,3 +148,24 @@ def test_the_memory_tree_finds_processes_a_thread_started(bench):
         thread.join()
         started[0].kill()
         started[0].wait()
+
+
+def test_a_fresh_clone_resumes_from_the_committed_progress_and_store(bench, tmp_path, monkeypatch):
+    import json
+
+    committed, scratch = tmp_path / "results", tmp_path / "scratch"
+    monkeypatch.setattr(bench, "COMMITTED_PROGRESS", tmp_path / "report_progress.json")
+    (committed / "a").mkdir(parents=True)
+    (committed / "a" / "metrics.json").write_text("{}")
+    (committed / "b").mkdir()  # committed, but trained by no measured section
+    progress = {"only": [], "sections": [{"section": "01_baseline"}], "pieces": [], "keys": ["a"]}
+    bench.COMMITTED_PROGRESS.write_text(json.dumps(progress))
+
+    resumed = bench.load_progress(scratch, [], resume=True, committed=committed)
+
+    assert resumed["sections"] == progress["sections"]
+    assert sorted(p.name for p in (scratch / "results").iterdir()) == ["a"]
+    progress["keys"].append("gone")
+    bench.COMMITTED_PROGRESS.write_text(json.dumps(progress))
+    with pytest.raises(SystemExit, match="1 runs that .* does not hold"):
+        bench.load_progress(tmp_path / "other", [], resume=True, committed=committed)
