@@ -368,6 +368,22 @@ def piece(run: dict) -> dict:
                                for t, p, r, n in run["memory"]]}
 
 
+def progress_table(progress: dict, remaining: list[str]) -> str:
+    """What an unfinished measurement has timed so far, and what it has still to time."""
+    rows = ["# How long the whole study takes, measured so far (one section at a time, from nothing)",
+            "", "| notebook | first render | runs trained | their training time | peak memory (PSS) |",
+            "|---|---:|---:|---:|---:|"]
+    rows += [f"| {r['section']} | {_minutes(r['seconds'])} | {r['runs_trained']} "
+             f"| {_minutes(r['training_seconds'])} | {_gib(r['peak_pss_gib'])} |"
+             for r in progress["sections"]]
+    done = sum(r["seconds"] for r in progress["sections"])
+    rows += ["", f"- Measured: **{_minutes(done)}** for {len(progress['sections'])} sections; "
+             f"not yet measured: {', '.join(remaining) or 'none'}. "
+             "`make bench-report RESUME=1` goes on with the next one."]
+    rows += [f"- {progress['note']}"] if progress.get("note") else []
+    return "\n".join(rows) + "\n"
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--only", nargs="*", default=[], help="notebooks, e.g. 01 02 (default: all)")
@@ -380,6 +396,8 @@ def main(argv=None) -> None:
                         help="the table; its numbers go beside it as .json")
     parser.add_argument("--table", action="store_true",
                         help="only rewrite report.md from report.json and the scratch store")
+    parser.add_argument("--progress", action="store_true",
+                        help="only write report_progress.md: the sections measured so far")
     parser.add_argument("--estimate", action="store_true",
                         help="project a first render's time from the committed records "
                              "(report_estimate.md), without training")
@@ -389,6 +407,12 @@ def main(argv=None) -> None:
         (OUT_DIR / "report_estimate.md").write_text(md)
         return print(md)
     args.scratch = args.scratch.resolve()
+    if args.progress:
+        progress = json.loads(COMMITTED_PROGRESS.read_text())
+        measured = {r["section"] for r in progress["sections"]}
+        md = progress_table(progress, [n for n in notebooks(progress["only"]) if n not in measured])
+        COMMITTED_PROGRESS.with_suffix(".md").write_text(md)
+        return print(md)
     if args.table:
         result = json.loads(args.out.with_suffix(".json").read_text())
         result["committed"] = against_committed(args.scratch / "results")

@@ -169,3 +169,12 @@ def test_a_fresh_clone_resumes_from_the_committed_progress_and_store(bench, tmp_
     bench.COMMITTED_PROGRESS.write_text(json.dumps(progress))
     with pytest.raises(SystemExit, match="1 runs that .* does not hold"):
         bench.load_progress(tmp_path / "other", [], resume=True, committed=committed)
+
+
+def test_the_progress_table_says_what_is_measured_and_what_is_not(bench):
+    row = {"section": "01_baseline", "seconds": 130.0, "runs_trained": 3, "training_seconds": 165.0,
+           "peak_pss_gib": None}
+    md = bench.progress_table({"sections": [row], "note": "measured on test CPU"},
+                              ["02_architecture"])
+    assert "| 01_baseline | 2 min 10 s | 3 | 2 min 45 s | not measured |" in md
+    assert "not yet measured: 02_architecture" in md and "measured on test CPU" in md
