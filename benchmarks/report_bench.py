@@ -198,6 +198,10 @@ def table(result: dict) -> str:
         verdict = "" if goal is None else (f" (goal {goal // 60} min: "
                                            f"{'met' if total <= goal else 'NOT met'})")
         lines.append(f"- Notebooks {span}: **{_minutes(total)}**{verdict}")
+    if (on_goal := scaled(first["sections"])) is not None:
+        lines.append(f"- All of them scaled to a CPU where ours takes {GOAL_SECONDS_PER_EPOCH} s per "
+                     f"epoch (each section by the speed of ours where it ran): **{_minutes(on_goal)}** "
+                     f"(goal {GOALS['01-07'] // 60} min: {'met' if on_goal <= GOALS['01-07'] else 'NOT met'})")
     pieces = len(first.get("pieces", [])) or 1
     lines.append(f"- Whole first render, wall clock: **{_minutes(first['wall'])}**"
                  + (f" (the sum of its {pieces} section renders)" if pieces > 1 else "") + "; "
@@ -345,18 +349,43 @@ def measure_first(env: dict, scratch: Path, progress: dict, only: list[str]) -> 
     gone = forget_unfinished(scratch, set(progress["keys"]))
     if gone:
         print(f"removed {len(gone)} records of a section that was cut off", flush=True)
+    speed = None
     for name in notebooks(only):
         if name in done:
             continue
-        print(f"{time.strftime('%H:%M:%S')} first render of {name}: log in {scratch / name}.log",
-              flush=True)
+        # Sessions get CPUs of different speeds: each piece records the speed of ours on
+        # the CPU it ran on, so the sections can be scaled to the goal's CPU.
+        speed = speed or ours_seconds_per_epoch()
+        print(f"{time.strftime('%H:%M:%S')} first render of {name} (ours: {speed:.2f} s/epoch "
+              f"here): log in {scratch / name}.log", flush=True)
         run = render(env, [name], scratch / f"{name}.log")
         if run["exit"] != 0:
             sys.exit(f"{name} failed (exit {run['exit']}): see {scratch / name}.log")
-        progress["sections"] += per_section(run, results, reports)
+        progress["sections"] += [r | {"ours_seconds_per_epoch": speed}
+                                 for r in per_section(run, results, reports)]
         progress["pieces"].append(piece(run))
         progress["keys"] = sorted(_keys(results))
         save_progress(scratch, progress)
+
+
+# The goal's CPU: one on which `make bench` gives ours about this many seconds per epoch.
+GOAL_SECONDS_PER_EPOCH = 0.7
+
+
+def ours_seconds_per_epoch(epochs: int = 6) -> float:
+    """Seconds per epoch of ours on this CPU, as `make bench` times it (median after the first)."""
+    line = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bench.py"), "--engine", "ours",
+                           "--epochs", str(epochs)], capture_output=True, text=True,
+                          check=True).stdout.strip().splitlines()[-1]
+    walls = [e["wall"] for e in json.loads(line)["epochs"][1:]]
+    return sorted(walls)[len(walls) // 2]
+
+
+def scaled(rows: list[dict]) -> float | None:
+    """The sections' seconds on the goal's CPU (None if a section's CPU speed is unknown)."""
+    if any(not r.get("ours_seconds_per_epoch") for r in rows):
+        return None
+    return sum(r["seconds"] * GOAL_SECONDS_PER_EPOCH / r["ours_seconds_per_epoch"] for r in rows)
 
 
 def piece(run: dict) -> dict:
@@ -371,13 +400,19 @@ def piece(run: dict) -> dict:
 def progress_table(progress: dict, remaining: list[str]) -> str:
     """What an unfinished measurement has timed so far, and what it has still to time."""
     rows = ["# How long the whole study takes, measured so far (one section at a time, from nothing)",
-            "", "| notebook | first render | runs trained | their training time | peak memory (PSS) |",
-            "|---|---:|---:|---:|---:|"]
-    rows += [f"| {r['section']} | {_minutes(r['seconds'])} | {r['runs_trained']} "
-             f"| {_minutes(r['training_seconds'])} | {_gib(r['peak_pss_gib'])} |"
-             for r in progress["sections"]]
-    done = sum(r["seconds"] for r in progress["sections"])
-    rows += ["", f"- Measured: **{_minutes(done)}** for {len(progress['sections'])} sections; "
+            "", "| notebook | first render | runs trained | their training time | peak memory (PSS) "
+            f"| ours here (s/epoch) | first render at ours = {GOAL_SECONDS_PER_EPOCH} s/epoch |",
+            "|---|---:|---:|---:|---:|---:|---:|"]
+    for r in progress["sections"]:
+        speed, on_goal = r.get("ours_seconds_per_epoch"), scaled([r])
+        rows.append(f"| {r['section']} | {_minutes(r['seconds'])} | {r['runs_trained']} "
+                    f"| {_minutes(r['training_seconds'])} | {_gib(r['peak_pss_gib'])} "
+                    f"| {f'{speed:.2f}' if speed else '–'} "
+                    f"| {_minutes(on_goal) if on_goal is not None else '–'} |")
+    done, on_goal = sum(r["seconds"] for r in progress["sections"]), scaled(progress["sections"])
+    scale = (f" ({_minutes(on_goal)} scaled to a CPU where ours takes {GOAL_SECONDS_PER_EPOCH} s "
+             "per epoch)") if on_goal is not None else ""
+    rows += ["", f"- Measured: **{_minutes(done)}**{scale} for {len(progress['sections'])} sections; "
              f"not yet measured: {', '.join(remaining) or 'none'}. "
              "`make bench-report RESUME=1` goes on with the next one."]
     rows += [f"- {progress['note']}"] if progress.get("note") else []

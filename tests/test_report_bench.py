@@ -102,6 +102,7 @@ def test_a_resumed_measurement_forgets_a_cut_off_sections_runs_and_renders_only_
                 "memory": [(0.0, 1.0, 1.0, 1)]}
 
     monkeypatch.setattr(bench, "render", render)
+    monkeypatch.setattr(bench, "ours_seconds_per_epoch", lambda: 1.4)
     monkeypatch.setattr(bench, "notebooks", lambda only: ["01_baseline", "02_architecture"])
     monkeypatch.setattr(bench, "per_section", lambda run, results, reports: [
         {"section": run_name, "runs_trained": 0} for run_name in rendered[-1]])
@@ -173,8 +174,15 @@ def test_a_fresh_clone_resumes_from_the_committed_progress_and_store(bench, tmp_
 
 def test_the_progress_table_says_what_is_measured_and_what_is_not(bench):
     row = {"section": "01_baseline", "seconds": 130.0, "runs_trained": 3, "training_seconds": 165.0,
-           "peak_pss_gib": None}
+           "peak_pss_gib": None, "ours_seconds_per_epoch": 1.4}
     md = bench.progress_table({"sections": [row], "note": "measured on test CPU"},
                               ["02_architecture"])
-    assert "| 01_baseline | 2 min 10 s | 3 | 2 min 45 s | not measured |" in md
+    assert "| 01_baseline | 2 min 10 s | 3 | 2 min 45 s | not measured | 1.40 | 1 min 05 s |" in md
+    assert "(1 min 05 s scaled to a CPU where ours takes 0.7 s per epoch)" in md
     assert "not yet measured: 02_architecture" in md and "measured on test CPU" in md
+
+
+def test_sections_scale_to_the_goals_cpu_only_when_each_ones_speed_is_known(bench):
+    rows = [{"seconds": 100.0, "ours_seconds_per_epoch": 1.4}, {"seconds": 60.0, "ours_seconds_per_epoch": 0.7}]
+    assert bench.scaled(rows) == pytest.approx(50.0 + 60.0)
+    assert bench.scaled(rows + [{"seconds": 10.0}]) is None
