@@ -186,3 +186,25 @@ def test_sections_scale_to_the_goals_cpu_only_when_each_ones_speed_is_known(benc
     rows = [{"seconds": 100.0, "ours_seconds_per_epoch": 1.4}, {"seconds": 60.0, "ours_seconds_per_epoch": 0.7}]
     assert bench.scaled(rows) == pytest.approx(50.0 + 60.0)
     assert bench.scaled(rows + [{"seconds": 10.0}]) is None
+
+
+def test_retime_takes_only_the_timings_of_runs_that_computed_the_same(bench, tmp_path):
+    import json
+
+    here, committed = tmp_path / "here", tmp_path / "committed"
+    for root, seconds in ((here, 1.0), (committed, 9.0)):
+        _history(root, "same", [2.0, 1.5], [2.1, 1.6])
+        _history(root, "other", [2.0, 1.5], [2.1, 1.6])
+        for key in ("same", "other"):
+            metrics = {"wall_seconds": seconds, "val_accuracy": 0.5, "status": "ok"}
+            (root / key / "metrics.json").write_text(json.dumps(metrics))
+    _history(here, "new", [2.0], [2.1])
+    (here / "new" / "metrics.json").write_text("{}")
+    (here / "other" / "history.csv").write_text("epoch,loss,val_loss\n1,2.0,2.1\n2,1.4,1.6\n")
+
+    done, kept = bench.retime(here, committed)
+
+    assert (done, kept) == (["same"], ["other"])
+    assert json.loads((committed / "same" / "metrics.json").read_text())["wall_seconds"] == 1.0
+    assert json.loads((committed / "other" / "metrics.json").read_text())["wall_seconds"] == 9.0
+    assert not (committed / "new").exists()  # only committed runs are retimed
