@@ -381,9 +381,10 @@ def load_progress(scratch: Path, only: list[str], resume: bool,
 
 def save_progress(scratch: Path, progress: dict) -> None:
     """In the scratch folder, and a copy to commit, so that a fresh clone can resume."""
-    text = json.dumps(progress, indent=1) + "\n"
-    (scratch / PROGRESS).write_text(text)
-    COMMITTED_PROGRESS.write_text(text)
+    (scratch / PROGRESS).write_text(json.dumps(progress, indent=1) + "\n")
+    # The copy to commit keeps each piece's peaks, not its per-second memory samples.
+    pieces = [{k: v for k, v in piece.items() if k != "memory_samples"} for piece in progress["pieces"]]
+    COMMITTED_PROGRESS.write_text(json.dumps(progress | {"pieces": pieces}, indent=1) + "\n")
 
 
 def measure_first(env: dict, scratch: Path, progress: dict, only: list[str]) -> None:
