@@ -7,6 +7,7 @@ pid, in a log the tests read: which process trained what, how often.
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import subprocess
@@ -39,7 +40,8 @@ def tiny(lr: float, epochs: int = 1) -> RunConfig:
 
 @pytest.fixture(scope="module")
 def dask_executor(tmp_path_factory):
-    log = tmp_path_factory.mktemp("dask") / "log"
+    folder = tmp_path_factory.mktemp("dask")
+    log = folder / "log"
     with pytest.MonkeyPatch.context() as mp:
         # Worker processes inherit the environment as they start, restarted ones too.
         mp.setenv("WORKER_LOG", str(log))
@@ -47,8 +49,48 @@ def dask_executor(tmp_path_factory):
         executor = cluster.DaskExecutor(workers=2, runs_per_worker=RUNS_PER_WORKER,
                                         setup=use_synthetic_split)
         executor.log = log
-        yield executor
+        with scheduler_and_nanny_log(folder / "distributed.log") as executor.cluster_log:
+            yield executor
         executor.shutdown()
+
+
+class scheduler_and_nanny_log:
+    """The scheduler's and nannies' (this process's) INFO log in a file, for a test that
+    waits for workers in vain: what passing tests logged is otherwise gone."""
+
+    def __init__(self, path):
+        self.path, self.handler = path, logging.FileHandler(path)
+        self.handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s "
+                                                    "%(message)s"))
+        self.loggers = [logging.getLogger(n) for n in ("distributed.scheduler",
+                                                        "distributed.nanny")]
+
+    def __enter__(self):
+        self.levels = [lg.level for lg in self.loggers]
+        for lg in self.loggers:
+            lg.setLevel(logging.INFO)
+            lg.addHandler(self.handler)
+        return self
+
+    def __exit__(self, *exc):
+        for lg, level in zip(self.loggers, self.levels):
+            lg.removeHandler(self.handler)
+            lg.setLevel(level)
+        self.handler.close()
+
+    def tail(self, lines: int = 40) -> str:
+        return "".join(self.path.read_text().splitlines(keepends=True)[-lines:])
+
+
+def wait_for_workers(executor, enough, what: str) -> None:
+    """Wait until enough(number of workers); on a timeout, show the nannies and the log."""
+    try:
+        wait_for(lambda: enough(len(executor.client.nthreads())), RESTART_SECONDS, what)
+    except AssertionError as error:
+        nannies = {name: (str(n.status), n.process and str(n.process.status))
+                   for name, n in executor.cluster.workers.items()}
+        raise AssertionError(f"{error}; nannies (status, worker process): {nannies}; "
+                             f"their log:\n{executor.cluster_log.tail()}") from None
 
 
 def pids_that(log, event: str, key: str) -> list[int]:
@@ -109,8 +151,7 @@ def test_workers_are_recycled_after_n_runs(dask_executor, store_root):
     print(f"runs per worker process: {dict(runs)}")
     assert max(runs.values()) <= RUNS_PER_WORKER
     # A worker that trained its N runs was replaced by its nanny: two workers, one new.
-    wait_for(lambda: len(dask_executor.client.nthreads()) == 2, RESTART_SECONDS,
-             "two workers again")
+    wait_for_workers(dask_executor, lambda n: n == 2, "two workers again")
     replaced = before - set(dask_executor.client.run(os.getpid).values())
     assert replaced and not any(alive(pid) for pid in replaced)
     assert all(runs[pid] == RUNS_PER_WORKER for pid in replaced)
@@ -150,7 +191,7 @@ def test_ctrl_c_cancels_the_sweeps_tasks_and_stops_their_runs(dask_executor, sto
     # Joining the running cluster by its address, as one would join someone else's: it
     # sees the cluster's workers. (How many: the worker recycled after the previous test's
     # run is not always back; test_workers_are_recycled_after_n_runs is about that.)
-    wait_for(lambda: dask_executor.client.nthreads(), RESTART_SECONDS, "a worker")
+    wait_for_workers(dask_executor, lambda n: n >= 1, "a worker")
     joined = cluster.DaskExecutor(dask_executor.cluster.scheduler_address)
     assert not joined.local_files
     assert joined.slots() == sum(dask_executor.client.nthreads().values())
