@@ -198,14 +198,29 @@ def test_ctrl_c_cancels_the_sweeps_tasks_and_stops_their_runs(dask_executor, sto
     config = tiny(6e-3, epochs=1000)  # minutes, if nothing stopped it
     key = store.run_key(config, 0)
 
+    ctrl_c = []  # what the thread did: for the message of a sweep that was not interrupted
+
     def ctrl_c_once_it_trains():
-        wait_for(lambda: pids_that(dask_executor.log, "start", key), RESTART_SECONDS,
-                 "the run to start")
+        try:
+            wait_for(lambda: pids_that(dask_executor.log, "start", key), RESTART_SECONDS,
+                     "the run to start")
+        except AssertionError as error:
+            ctrl_c.append(str(error))
+            return
         os.kill(os.getpid(), signal.SIGINT)
+        ctrl_c.append("SIGINT sent")
 
     threading.Thread(target=ctrl_c_once_it_trains).start()
-    with pytest.raises(KeyboardInterrupt):
+    try:
         sweep.sweep({"long": config}, seeds=[0], executor=joined, quiet=True)
+    except KeyboardInterrupt:
+        pass
+    else:
+        nannies = {name: (str(n.status), n.process and str(n.process.status))
+                   for name, n in dask_executor.cluster.workers.items()}
+        pytest.fail(f"the sweep ended without KeyboardInterrupt; the Ctrl-C thread: {ctrl_c}; "
+                    f"the run's log: {[l for l in log_lines(dask_executor.log) if l[2] == key]}; "
+                    f"nannies: {nannies}; their log:\n{dask_executor.cluster_log.tail()}")
     pid = pids_that(dask_executor.log, "start", key)[0]
     wait_for(lambda: not alive(pid), 20, f"worker {pid}, which trained it, to be restarted")
     assert joined.closed and store.load(config, 0) is None
