@@ -188,9 +188,9 @@ def test_every_socket_is_on_loopback(dask_executor):
 
 
 @pytest.mark.xfail(strict=False, reason=(
-    "open bug: after test_cli, test_compare and test_config, the SIGINT is sent once the run "
-    "starts, yet the sweep runs to its end without KeyboardInterrupt (2 of 3 such runs on a "
-    "2-core AVX2 CPU on 2026-12-02; alone it passes). The failure message says what happened."))
+    "open bug: run after test_cli, test_compare and test_config on a slow 2-core CPU, the "
+    "SIGINT is sent once the run starts, yet the sweep can run to its end without "
+    "KeyboardInterrupt (run alone, the module passes). The failure message says what happened."))
 def test_ctrl_c_cancels_the_sweeps_tasks_and_stops_their_runs(dask_executor, store_root):
     # Joining the running cluster by its address, as one would join someone else's: it
     # sees the cluster's workers. (How many: the worker recycled after the previous test's
