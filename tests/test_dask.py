@@ -87,10 +87,15 @@ def wait_for_workers(executor, enough, what: str) -> None:
     try:
         wait_for(lambda: enough(len(executor.client.nthreads())), RESTART_SECONDS, what)
     except AssertionError as error:
-        nannies = {name: (str(n.status), n.process and str(n.process.status))
-                   for name, n in executor.cluster.workers.items()}
-        raise AssertionError(f"{error}; nannies (status, worker process): {nannies}; "
-                             f"their log:\n{executor.cluster_log.tail()}") from None
+        raise AssertionError(f"{error}; {cluster_state(executor)}") from None
+
+
+def cluster_state(executor) -> str:
+    """Each nanny's status and its worker process's, and the end of their log."""
+    nannies = {name: (str(n.status), n.process and str(n.process.status))
+               for name, n in executor.cluster.workers.items()}
+    return (f"nannies (status, worker process): {nannies}; "
+            f"their log:\n{executor.cluster_log.tail()}")
 
 
 def pids_that(log, event: str, key: str) -> list[int]:
@@ -220,12 +225,10 @@ def test_ctrl_c_cancels_the_sweeps_tasks_and_stops_their_runs(dask_executor, sto
     except KeyboardInterrupt:
         pass
     else:
-        nannies = {name: (str(n.status), n.process and str(n.process.status))
-                   for name, n in dask_executor.cluster.workers.items()}
         pytest.fail(f"the sweep ended without KeyboardInterrupt; the Ctrl-C thread: {ctrl_c}; "
                     f"SIGINT's handler: {signal.getsignal(signal.SIGINT)}; "
                     f"the run's log: {[l for l in log_lines(dask_executor.log) if l[2] == key]}; "
-                    f"nannies: {nannies}; their log:\n{dask_executor.cluster_log.tail()}")
+                    f"{cluster_state(dask_executor)}")
     pid = pids_that(dask_executor.log, "start", key)[0]
     wait_for(lambda: not alive(pid), 20, f"worker {pid}, which trained it, to be restarted")
     assert joined.closed and store.load(config, 0) is None
