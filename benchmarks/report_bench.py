@@ -387,6 +387,24 @@ def save_progress(scratch: Path, progress: dict) -> None:
     COMMITTED_PROGRESS.write_text(json.dumps(progress | {"pieces": pieces}, indent=1) + "\n")
 
 
+def restore_summaries(env: dict, scratch: Path, done: list[str]) -> None:
+    """Render the measured sections whose summaries the scratch reports lack, from their
+    stored records, with training forbidden and untimed.
+
+    Later sections read earlier ones' summaries (06 reads 02's), and a resume on a
+    fresh clone restores the records but not the reports they were rendered into.
+    """
+    missing = [n for n in done if not (scratch / "reports" / "summaries" / f"{n}.json").exists()]
+    if not missing:
+        return
+    print(f"{time.strftime('%H:%M:%S')} re-render from their stored records, untimed: "
+          f"{', '.join(missing)}", flush=True)
+    run = render(env | {"CIFAR_MLP_NO_TRAIN": "1"}, missing, scratch / "restore.log")
+    if run["exit"] != 0:
+        sys.exit(f"re-rendering {', '.join(missing)} from stored records failed "
+                 f"(exit {run['exit']}): see {scratch / 'restore.log'}")
+
+
 def measure_first(env: dict, scratch: Path, progress: dict, only: list[str]) -> None:
     """Render each section not yet measured, from nothing but the sections before it."""
     results, reports = scratch / "results", scratch / "reports"
@@ -394,6 +412,8 @@ def measure_first(env: dict, scratch: Path, progress: dict, only: list[str]) -> 
     gone = forget_unfinished(scratch, set(progress["keys"]))
     if gone:
         print(f"removed {len(gone)} records of a section that was cut off", flush=True)
+    if any(name not in done for name in notebooks(only)):
+        restore_summaries(env, scratch, [n for n in notebooks(only) if n in done])
     speed = None
     for name in notebooks(only):
         if name in done:

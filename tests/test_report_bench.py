@@ -94,10 +94,11 @@ def test_a_resumed_measurement_forgets_a_cut_off_sections_runs_and_renders_only_
     progress |= {"keys": ["kept"], "pieces": [{"wall": 5.0}],
                  "sections": [{"section": "01_baseline", "runs_trained": 1}]}
     (scratch / bench.PROGRESS).write_text(json.dumps(progress))
-    rendered = []
+    rendered, envs = [], []
 
     def render(env, only, log):
         rendered.append(only)
+        envs.append(env)
         return {"exit": 0, "start": 0.0, "end": 1.0, "sections": [], "command": "x",
                 "memory": [(0.0, 1.0, 1.0, 1)]}
 
@@ -110,7 +111,10 @@ def test_a_resumed_measurement_forgets_a_cut_off_sections_runs_and_renders_only_
     resumed = bench.load_progress(scratch, [], resume=True)
     bench.measure_first({}, scratch, resumed, [])
 
-    assert rendered == [["02_architecture"]]  # 01 was measured before the interruption
+    # 01 was measured before the interruption, in a checkout whose reports are gone:
+    # it is rendered from its records, training forbidden, before 02 is measured.
+    assert rendered == [["01_baseline"], ["02_architecture"]]
+    assert envs[0].get("CIFAR_MLP_NO_TRAIN") == "1" and "CIFAR_MLP_NO_TRAIN" not in envs[1]
     assert not (scratch / "results" / "cut").exists() and not (scratch / "runs" / "cut").exists()
     assert (scratch / "results" / "kept").exists()
     saved = json.loads((scratch / bench.PROGRESS).read_text())
@@ -208,3 +212,18 @@ def test_retime_takes_only_the_timings_of_runs_that_computed_the_same(bench, tmp
     assert json.loads((committed / "same" / "metrics.json").read_text())["wall_seconds"] == 1.0
     assert json.loads((committed / "other" / "metrics.json").read_text())["wall_seconds"] == 9.0
     assert not (committed / "new").exists()  # only committed runs are retimed
+
+
+def test_only_the_measured_sections_whose_summaries_are_missing_are_re_rendered(
+        bench, tmp_path, monkeypatch):
+    (tmp_path / "reports" / "summaries").mkdir(parents=True)
+    (tmp_path / "reports" / "summaries" / "01_baseline.json").write_text("{}")
+    rendered = []
+    monkeypatch.setattr(bench, "render", lambda env, only, log: rendered.append(only) or {"exit": 0})
+
+    bench.restore_summaries({}, tmp_path, ["01_baseline", "02_architecture"])
+    assert rendered == [["02_architecture"]]
+
+    monkeypatch.setattr(bench, "render", lambda env, only, log: {"exit": 1})
+    with pytest.raises(SystemExit, match="re-rendering 02_architecture from stored records failed"):
+        bench.restore_summaries({}, tmp_path, ["01_baseline", "02_architecture"])
