@@ -163,6 +163,27 @@ def test_local_workers_are_replaced_after_n_runs_with_the_same_numbers(store_roo
         np.testing.assert_allclose(here[column], stored[column], rtol=1e-7)
 
 
+def test_a_ctrl_c_another_thread_receives_stops_the_sweep_within_a_second(store_root):
+    """The kernel hands a Ctrl-C (a signal to the process) to any of its threads, and
+    Python runs the handler only when the main thread next runs: a sweep blocked on its
+    runs must wake on its own to see it, not once the running run ends."""
+    fake = FakeWorkers(workers=1, seconds=8)
+    sent = []
+
+    def ctrl_c_in_this_thread_once_it_trains():
+        while not fake.started:
+            time.sleep(0.01)
+        sent.append(time.monotonic())
+        signal.pthread_kill(threading.get_ident(), signal.SIGINT)
+
+    threading.Thread(target=ctrl_c_in_this_thread_once_it_trains, daemon=True).start()
+    with pytest.raises(KeyboardInterrupt):
+        sweep.sweep({"long": RunConfig(widths=(128,), epochs=2)}, seeds=[0], executor=fake,
+                    quiet=True)
+    assert time.monotonic() - sent[0] < 3  # the run would have taken 8 s
+    assert store.load(RunConfig(widths=(128,), epochs=2), 0) is None
+
+
 @pytest.mark.slow
 def test_ctrl_c_stops_the_runs_of_the_local_workers(store_root, tmp_path, monkeypatch):
     log = tmp_path / "log"

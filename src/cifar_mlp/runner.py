@@ -66,7 +66,9 @@ def train_all(runs: Sequence[tuple[RunConfig, int]], root: Path | None = None,
             if not running:
                 time.sleep(1)  # only runs that other processes hold are left
                 continue
-            done, _ = wait(running, timeout=1 if waiting else None, return_when=FIRST_COMPLETED)
+            # Wake every second, not only when a run ends: a Ctrl-C that the kernel hands
+            # to another thread is seen only when this (the main) thread next runs Python.
+            done, _ = wait(running, timeout=1, return_when=FIRST_COMPLETED)
             for future in done:
                 i, held = running.pop(future)
                 try:
