@@ -8,8 +8,8 @@ from importlib import metadata
 
 from cifar_mlp import environment, paths
 
-FIELDS = {"started", "host", "python", "tensorflow", "keras", "numpy", "cpu_model", "cpu_cores",
-          "usable_cores", "commit"}
+FIELDS = {"started", "host", "python", "tensorflow", "keras", "numpy", "cpu_model", "cpu_vector",
+          "cpu_cores", "usable_cores", "commit"}
 
 
 def test_capture_names_versions_cpu_host_time_and_commit():
@@ -31,3 +31,11 @@ def test_capture_names_versions_cpu_host_time_and_commit():
 def test_outside_a_checkout_the_commit_is_none(tmp_path, monkeypatch):
     monkeypatch.setenv("CIFAR_MLP_ROOT", str(tmp_path))
     assert environment.commit() is None
+
+
+def test_the_cpus_widest_vector_extension_tells_apart_cpus_of_one_name():
+    flags = "flags\t\t: fpu sse4_2 avx avx2 fma"
+    assert environment.cpu_vector(f"model name\t: AMD EPYC\n{flags}\n") == "AVX2"
+    assert environment.cpu_vector(f"model name\t: AMD EPYC\n{flags} avx512f avx512bw\n") == "AVX-512"
+    assert environment.cpu_vector("flags\t: fpu sse2\n") is None
+    assert environment.cpu_vector("") is None

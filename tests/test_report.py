@@ -431,14 +431,17 @@ def test_library_hash_covers_code_and_templates_only():
 
 
 def test_reproduce_box_names_the_cpus_the_runs_trained_on(tmp_path):
-    for key, cpu in (("a", "AMD EPYC"), ("b", "AMD EPYC"), ("c", None)):
+    # Two CPUs of one name that differ in their vector extension compute other last digits.
+    for key, cpu, vector in (("a", "AMD EPYC", None), ("b", "AMD EPYC", None), ("c", None, None),
+                             ("d", "AMD EPYC", "AVX2")):
         (tmp_path / key).mkdir()
         if cpu:
-            (tmp_path / key / "environment.json").write_text(
-                json.dumps({"cpu_model": cpu, "cpu_cores": 2}))
-    runs = [{"key": k} for k in "abc"]
+            (tmp_path / key / "environment.json").write_text(json.dumps(
+                {"cpu_model": cpu, "cpu_cores": 2} | ({"cpu_vector": vector} if vector else {})))
+    runs = [{"key": k} for k in "abcd"]
     assert publish.trained_on(tmp_path, runs) == (
-        "AMD EPYC, 2 cores (2 runs); not recorded for 1 of 3 runs (trained before records kept it)")
+        "AMD EPYC, 2 cores (2 runs); AMD EPYC with AVX2, 2 cores (1 run); "
+        "not recorded for 1 of 4 runs (trained before records kept it)")
     assert publish.trained_on(tmp_path, []) is None
 
 

@@ -28,8 +28,8 @@ def capture() -> dict:
     return {"started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "host": platform.node(), "python": platform.python_version(),
             **{name: version(name) for name in PACKAGES},
-            "cpu_model": cpu_model(), "cpu_cores": os.cpu_count(), "usable_cores": usable_cores(),
-            "commit": commit()}
+            "cpu_model": cpu_model(), "cpu_vector": cpu_vector(), "cpu_cores": os.cpu_count(),
+            "usable_cores": usable_cores(), "commit": commit()}
 
 
 def version(package: str) -> str | None:
@@ -44,6 +44,29 @@ def cpu_model() -> str:
     cpuinfo = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
     cpu = re.search(r"^model name\s*:\s*(.+)$", cpuinfo, re.M)
     return cpu.group(1).strip() if cpu else platform.processor() or "unknown"
+
+
+# The widest vector extension first: oneDNN picks its kernels by it, so the same run
+# computes other last digits under AVX-512 than under AVX2, and two CPUs that both call
+# themselves "AMD EPYC" can differ in it.
+VECTOR_FLAGS = (("avx512f", "AVX-512"), ("avx2", "AVX2"), ("avx", "AVX"), ("sse4_2", "SSE4.2"))
+
+
+def cpu_vector(cpuinfo: str | None = None) -> str | None:
+    """The CPU's widest vector extension ("AVX-512", "AVX2", ...); None where /proc/cpuinfo
+    does not say (not Linux)."""
+    if cpuinfo is None:
+        path = Path("/proc/cpuinfo")
+        cpuinfo = path.read_text() if path.exists() else ""
+    flags = re.search(r"^flags\s*:\s*(.+)$", cpuinfo, re.M)
+    have = set(flags.group(1).split()) if flags else set()
+    return next((name for flag, name in VECTOR_FLAGS if flag in have), None)
+
+
+def cpu_label(model: str, cores, vector: str | None = None) -> str:
+    """How pages name a CPU: "AMD EPYC with AVX2, 2 cores" (records from before the
+    vector extension was kept name only the model)."""
+    return f"{model}{f' with {vector}' if vector else ''}, {cores} cores"
 
 
 def usable_cores() -> int | None:

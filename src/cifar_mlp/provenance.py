@@ -38,7 +38,7 @@ def stamp(profile: str) -> dict:
     return {"title": TITLE, "profile": profile, "date": now(), "git": commit(),
             "python": platform.python_version(),
             "packages": {name: version(name) for name in PACKAGES},
-            "cpu": {"model": cpu_model(), "cores": os.cpu_count()},
+            "cpu": {"model": cpu_model(), "vector": environment.cpu_vector(), "cores": os.cpu_count()},
             "training": training_time(paths.profile_dirs(profile)["results"]),
             "library": library_hash(), "lock": lock_hashes()}
 

@@ -15,6 +15,8 @@ from collections import Counter
 from numbers import Integral, Real
 from pathlib import Path
 
+from cifar_mlp.environment import cpu_label
+
 NAME = re.compile(r"[\w-]+")
 # A finding as the index shows it: "text" is required; the rest say how sure it is.
 FINDING_KEYS = ("text", "effect", "ci", "seeds", "verdict", "anchor")
@@ -100,7 +102,7 @@ def trained_on(results: Path, runs) -> str | None:
     for run in runs:
         env = read_json(results / run["key"] / "environment.json")
         if env.get("cpu_model"):
-            cpus[f'{env["cpu_model"]}, {env.get("cpu_cores", "?")} cores'] += 1
+            cpus[cpu_label(env["cpu_model"], env.get("cpu_cores", "?"), env.get("cpu_vector"))] += 1
     parts = [f"{cpu} ({n} run{'s' if n != 1 else ''})" for cpu, n in cpus.most_common()]
     if runs and len(runs) > sum(cpus.values()):
         parts.append(f"not recorded for {len(runs) - sum(cpus.values())} of {len(runs)} runs "

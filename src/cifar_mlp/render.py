@@ -17,6 +17,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 from cifar_mlp import paths
+from cifar_mlp.environment import cpu_label
 from cifar_mlp.publish import read_json, trained_on
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -70,7 +71,7 @@ def page_context(name: str, titles: dict[str, str], summary: dict, stamp: dict,
     return {"name": name, "title": titles[name], **near,
             "command": f"make report ONLY={name}" + (" PROFILE=smoke" if profile == "smoke" else ""),
             "commit": stamp["git"], "date": stamp["date"],
-            "cpu": f'{stamp["cpu"]["model"]}, {stamp["cpu"]["cores"]} cores',
+            "cpu": cpu_label(stamp["cpu"]["model"], stamp["cpu"]["cores"], stamp["cpu"].get("vector")),
             "trained_on": trained_on(Path(results), summary.get("runs", [])),
             "training": training and {"runs": training["runs"],
                                       "duration": duration(training["seconds"])},
