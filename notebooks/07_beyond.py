@@ -124,17 +124,20 @@ ladder = study.climb(start, study.run)
 # ### The final models, on the test set
 #
 # Only now is the test set read: for the ladder's last model, for the recipe
-# it started from, and for the CNN. The CNN puts conv stages (two 3×3
+# it started from (on 06's seeds as well as the ladder's, so that it has the
+# number 06 gives it; the ladder's model is paired with it on the seeds they
+# share), and for the CNN. The CNN puts conv stages (two 3×3
 # convolutions with batch norm and ReLU each, then 2×2 max pooling) in front of
 # a one-layer dense head (`models.conv_stages`), with the reference recipe's
 # optimizer and regularization, the ladder's augmentation and label smoothing.
 
 # %%
-finals = study.finals(start, ladder)
+finals = study.finals(start, ladder, start_seeds=recipe_study.seeds)
 n_final = study.plan(*finals.values())
 final_df = pd.concat([study.run(e) for e in finals.values()], ignore_index=True)
 final_df["minutes"] = final_df["wall_seconds"] / 60
-mlp, cnn = list(finals["mlps"].variants)[-1], next(iter(finals["cnn"].variants))
+mlp = next(iter(finals["ladder"].variants)) if "ladder" in finals else START
+cnn = next(iter(finals["cnn"].variants))
 # What the ladder's MLP is: 06's recipe and every kept step, in order.
 recipe_of = " ".join([START, *ladder.steps.loc[ladder.steps["kept"], "model"]])
 

@@ -99,7 +99,7 @@ def test_the_recipe_its_ablation_and_the_ladder_are_stored(monkeypatch):
     start = recipe.recipes(chosen).variants["recipe"]
     ladder = beyond.climb(start, beyond.run)
     assert (ladder.steps["n"] == len(beyond.seeds)).all()
-    for experiment in beyond.finals(start, ladder).values():
+    for experiment in beyond.finals(start, ladder, start_seeds=recipe.seeds).values():
         assert (beyond.run(experiment)["status"] == "ok").all()
 
 

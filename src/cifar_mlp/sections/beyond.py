@@ -107,13 +107,20 @@ class Beyond(Study):
             if frames else pd.DataFrame()
         return Ladder(pd.DataFrame(rows), runs, current, name)
 
-    def finals(self, start: RunConfig, ladder: Ladder) -> dict[str, Experiment]:
-        """What the test set sees, once: the ladder's model and its start, and the CNN."""
-        final = {START: start}
+    def finals(self, start: RunConfig, ladder: Ladder,
+               start_seeds: tuple[int, ...] = ()) -> dict[str, Experiment]:
+        """What the test set sees, once: the ladder's start ("start"), its last model
+        ("ladder", if a step was kept), and the CNN ("cnn").
+
+        The start is 06's recipe, stored on 06's seeds: it is read on those
+        (`start_seeds`) as well as the ladder's, so that it has one number on
+        every page; the ladder's model is paired with it on the seeds they share.
+        """
+        finals = {"start": Experiment({START: start}, tuple(dict.fromkeys((*self.seeds, *start_seeds))))}
         if ladder.final_name != START:
-            final[FINAL] = ladder.final.replace(test=True)
+            finals["ladder"] = Experiment({FINAL: ladder.final.replace(test=True)}, self.seeds)
         cnn = self.base(**{**REFERENCE_RECIPE, "early_stopping": False, "widths": (128,)},
                         filters=self.cnn_filters, epochs=self.cnn_epochs, augment=self.augment,
                         label_smoothing=self.label_smoothing, test=True)
-        return {"mlps": Experiment(final, self.seeds, reference=START),
-                "cnn": Experiment({f"CNN {'-'.join(map(str, self.cnn_filters))}": cnn}, self.cnn_seeds)}
+        finals["cnn"] = Experiment({f"CNN {'-'.join(map(str, self.cnn_filters))}": cnn}, self.cnn_seeds)
+        return finals
