@@ -81,8 +81,24 @@ class TreeMemory(threading.Thread):
 
 # ---------------------------------------------------------------- one render
 
-def render(env: dict, only: list[str], log: Path) -> dict:
-    """Run the report once; its wall time, each section's start, and the memory samples."""
+class Every(threading.Thread):
+    """Calls `fn()` every `seconds` until `done` is set."""
+
+    def __init__(self, seconds: float, fn):
+        super().__init__(daemon=True)
+        self.seconds, self.fn, self.done = seconds, fn, threading.Event()
+
+    def run(self):
+        while not self.done.wait(self.seconds):
+            self.fn()
+
+
+def render(env: dict, only: list[str], log: Path, checkpoint=None, every: float = 60.0) -> dict:
+    """Run the report once; its wall time, each section's start, and the memory samples.
+
+    `checkpoint(elapsed seconds, memory samples)`, if given, is called every `every`
+    seconds while it runs, so that a render cut off from outside has said how far it got.
+    """
     command = [sys.executable, "-m", "cifar_mlp.report", "--profile", "full"]
     if only:
         command += ["--only", *only]
@@ -93,6 +109,9 @@ def render(env: dict, only: list[str], log: Path) -> dict:
                                 stderr=subprocess.STDOUT, text=True)
         memory = TreeMemory(proc.pid)
         memory.start()
+        ticks = Every(every, lambda: checkpoint(time.time() - start, list(memory.samples)))
+        if checkpoint:
+            ticks.start()
         for line in proc.stdout:
             out.write(line)
             out.flush()
@@ -102,6 +121,7 @@ def render(env: dict, only: list[str], log: Path) -> dict:
             elif re.match(r"^\S+: (ok|FAILED)", line):
                 print(f"{time.strftime('%H:%M:%S')} {line.rstrip()}", flush=True)
         proc.wait()
+        ticks.done.set()
         memory.done.set()
         memory.join()
     return {"exit": proc.returncode, "start": start, "end": time.time(), "sections": sections,
@@ -315,10 +335,15 @@ def estimate_table(result: dict) -> str:
 
 # The study from nothing takes longer than a session may last: the first render
 # goes one section at a time, and after each the scratch folder keeps what it
-# measured and which records existed then. `--resume` goes on with the next
-# section; the records and run folders of a section that was cut off are
-# removed first, so every section is still measured from nothing but its
-# predecessors' runs, as in one uninterrupted render.
+# measured and which records existed then. A section can itself take longer
+# than a session on a slow CPU, so every minute its render also saves how long
+# it has run and which of its runs are stored ("partial"). `--resume` goes on
+# with the section that was cut off: the runs stored by its last checkpoint are
+# kept, the rest of its records and run folders removed, and its time is the sum
+# of its pieces (each scaled by the speed of ours where it ran). What a cut
+# costs (the runs in flight, the minute since the checkpoint, a kernel's start)
+# is trained and timed again: a section measured in pieces is never cheaper
+# than one uninterrupted render.
 PROGRESS = "progress.json"
 COMMITTED_PROGRESS = OUT_DIR / "report_progress.json"
 
@@ -359,12 +384,13 @@ def load_progress(scratch: Path, only: list[str], resume: bool,
     if resume and not path.exists() and COMMITTED_PROGRESS.exists():
         progress = json.loads(COMMITTED_PROGRESS.read_text())
         scratch.mkdir(parents=True, exist_ok=True)
-        missing = [k for k in progress["keys"] if not (committed / k).is_dir()]
+        keys = progress["keys"] + (progress.get("partial") or {}).get("keys", [])
+        missing = [k for k in keys if not (committed / k).is_dir()]
         if missing:
             sys.exit(f"--resume: {COMMITTED_PROGRESS.name} names {len(missing)} runs that "
                      f"{committed} does not hold (e.g. {missing[0]}): start from nothing, "
                      "without --resume.")
-        for key in progress["keys"]:
+        for key in keys:
             shutil.copytree(committed / key, scratch / "results" / key, dirs_exist_ok=True)
         path.write_text(json.dumps(progress, indent=1) + "\n")
     if resume and path.exists():
@@ -405,13 +431,26 @@ def restore_summaries(env: dict, scratch: Path, done: list[str]) -> None:
                  f"(exit {run['exit']}): see {scratch / 'restore.log'}")
 
 
+def _peaks(samples) -> dict:
+    return {"peak_pss_gib": max((s[1] for s in samples), default=None),
+            "peak_rss_gib": max((s[2] for s in samples), default=None)}
+
+
+def _partial(progress: dict, name: str) -> dict | None:
+    partial = progress.get("partial")
+    return partial if partial and partial["section"] == name else None
+
+
 def measure_first(env: dict, scratch: Path, progress: dict, only: list[str]) -> None:
-    """Render each section not yet measured, from nothing but the sections before it."""
+    """Render each section not yet measured, from nothing but the sections before it
+    (and, for a section that was cut off, the runs it had stored by its last checkpoint)."""
     results, reports = scratch / "results", scratch / "reports"
     done = {r["section"] for r in progress["sections"]}
-    gone = forget_unfinished(scratch, set(progress["keys"]))
+    kept = set(progress["keys"]) | set((progress.get("partial") or {}).get("keys", []))
+    gone = forget_unfinished(scratch, kept)
     if gone:
-        print(f"removed {len(gone)} records of a section that was cut off", flush=True)
+        print(f"removed {len(gone)} records of a section that was cut off after its last "
+              "checkpoint", flush=True)
     if any(name not in done for name in notebooks(only)):
         restore_summaries(env, scratch, [n for n in notebooks(only) if n in done])
     speed = None
@@ -421,16 +460,45 @@ def measure_first(env: dict, scratch: Path, progress: dict, only: list[str]) -> 
         # Sessions get CPUs of different speeds: each piece records the speed of ours on
         # the CPU it ran on, so the sections can be scaled to the goal's CPU.
         speed = speed or ours_seconds_per_epoch()
+        before, earlier = set(progress["keys"]), (_partial(progress, name) or {}).get("pieces", [])
+        again = (f", going on after {_minutes(sum(p['seconds'] for p in earlier))} in "
+                 f"{len(earlier)} earlier piece(s)") if earlier else ""
         print(f"{time.strftime('%H:%M:%S')} first render of {name} (ours: {speed:.2f} s/epoch "
-              f"here): log in {scratch / name}.log", flush=True)
-        run = render(env, [name], scratch / f"{name}.log")
+              f"here{again}): log in {scratch / name}.log", flush=True)
+
+        def checkpoint(elapsed, samples, name=name, before=before, earlier=earlier):
+            progress["partial"] = {"section": name, "keys": sorted(_keys(results) - before),
+                                   "pieces": earlier + [{"seconds": elapsed, "ours_seconds_per_epoch":
+                                                         speed, **_peaks(samples)}]}
+            save_progress(scratch, progress)
+
+        run = render(env, [name], scratch / f"{name}.log", checkpoint)
         if run["exit"] != 0:
             sys.exit(f"{name} failed (exit {run['exit']}): see {scratch / name}.log")
-        progress["sections"] += [r | {"ours_seconds_per_epoch": speed}
-                                 for r in per_section(run, results, reports)]
-        progress["pieces"].append(piece(run))
+        row = per_section(run, results, reports)[0]
+        pieces = earlier + [{"seconds": row["seconds"], "ours_seconds_per_epoch": speed,
+                             "peak_pss_gib": row["peak_pss_gib"], "peak_rss_gib": row["peak_rss_gib"]}]
+        progress["sections"].append(whole_section(row, pieces, results, before))
+        progress["pieces"] += [{"wall": p["seconds"], "command": f"{run['command']} (cut off)",
+                                "peak_pss_gib": p["peak_pss_gib"], "peak_rss_gib": p["peak_rss_gib"]}
+                               for p in earlier] + [piece(run)]
         progress["keys"] = sorted(_keys(results))
+        progress.pop("partial", None)
         save_progress(scratch, progress)
+
+
+def whole_section(row: dict, pieces: list[dict], results: Path, before: set[str]) -> dict:
+    """A section's row from all its pieces: their seconds summed, the runs stored since the
+    section began, the highest memory, and the speed of ours that scales the sum as each
+    piece scaled by its own."""
+    mine = [json.loads((results / k / "metrics.json").read_text()) for k in sorted(_keys(results) - before)]
+    seconds = sum(p["seconds"] for p in pieces)
+    peak = {k: max((p[k] for p in pieces if p[k] is not None), default=None)
+            for k in ("peak_pss_gib", "peak_rss_gib")}
+    speed = seconds / sum(p["seconds"] / p["ours_seconds_per_epoch"] for p in pieces)
+    return row | peak | {"seconds": seconds, "runs_trained": len(mine),
+                         "training_seconds": sum(m.get("wall_seconds", 0) for m in mine),
+                         "ours_seconds_per_epoch": speed} | ({"pieces": pieces} if len(pieces) > 1 else {})
 
 
 # The goal's CPU: one on which `make bench` gives ours about this many seconds per epoch.
@@ -480,6 +548,14 @@ def progress_table(progress: dict, remaining: list[str]) -> str:
     rows += ["", f"- Measured: **{_minutes(done)}**{scale} for {len(progress['sections'])} sections; "
              f"not yet measured: {', '.join(remaining) or 'none'}. "
              "`make bench-report RESUME=1` goes on with the next one."]
+    rows += [f"- {r['section']} was measured in {len(r['pieces'])} pieces (cut off and resumed): "
+             + ", ".join(f"{_minutes(p['seconds'])} at {p['ours_seconds_per_epoch']:.2f} s/epoch"
+                         for p in r["pieces"]) for r in progress["sections"] if r.get("pieces")]
+    if partial := progress.get("partial"):
+        so_far = partial["pieces"]
+        rows.append(f"- In progress: {partial['section']}, cut off after "
+                    f"{_minutes(sum(p['seconds'] for p in so_far))} in {len(so_far)} piece(s) with "
+                    f"{len(partial['keys'])} of its runs stored; `RESUME=1` goes on with it.")
     rows += [f"- {progress['note']}"] if progress.get("note") else []
     return "\n".join(rows) + "\n"
 

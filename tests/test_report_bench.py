@@ -96,7 +96,7 @@ def test_a_resumed_measurement_forgets_a_cut_off_sections_runs_and_renders_only_
     (scratch / bench.PROGRESS).write_text(json.dumps(progress))
     rendered, envs = [], []
 
-    def render(env, only, log):
+    def render(env, only, log, checkpoint=None):
         rendered.append(only)
         envs.append(env)
         return {"exit": 0, "start": 0.0, "end": 1.0, "sections": [], "command": "x",
@@ -106,7 +106,8 @@ def test_a_resumed_measurement_forgets_a_cut_off_sections_runs_and_renders_only_
     monkeypatch.setattr(bench, "ours_seconds_per_epoch", lambda: 1.4)
     monkeypatch.setattr(bench, "notebooks", lambda only: ["01_baseline", "02_architecture"])
     monkeypatch.setattr(bench, "per_section", lambda run, results, reports: [
-        {"section": run_name, "runs_trained": 0} for run_name in rendered[-1]])
+        {"section": run_name, "seconds": 1.0, "runs_trained": 0, "peak_pss_gib": 1.0,
+         "peak_rss_gib": 1.0} for run_name in rendered[-1]])
 
     resumed = bench.load_progress(scratch, [], resume=True)
     bench.measure_first({}, scratch, resumed, [])
@@ -227,3 +228,79 @@ def test_only_the_measured_sections_whose_summaries_are_missing_are_re_rendered(
     monkeypatch.setattr(bench, "render", lambda env, only, log: {"exit": 1})
     with pytest.raises(SystemExit, match="re-rendering 02_architecture from stored records failed"):
         bench.restore_summaries({}, tmp_path, ["01_baseline", "02_architecture"])
+
+
+def test_a_section_cut_off_after_a_checkpoint_goes_on_and_sums_its_pieces(bench, tmp_path, monkeypatch):
+    """A section longer than a session: its first render saves a checkpoint and is cut
+    off; the resume keeps the runs stored by then, retrains the rest, and the section's
+    time is both pieces', each scaled by the speed of ours where it ran."""
+    import json
+
+    monkeypatch.setattr(bench, "COMMITTED_PROGRESS", tmp_path / "committed_progress.json")
+    monkeypatch.setattr(bench, "notebooks", lambda only: ["06_recipe"])
+    monkeypatch.setattr(bench, "restore_summaries", lambda env, scratch, done: None)
+    scratch = tmp_path / "scratch"
+    results = scratch / "results"
+
+    def store(key, seconds):
+        (results / key).mkdir(parents=True)
+        (results / key / "metrics.json").write_text(json.dumps({"wall_seconds": seconds}))
+
+    def cut_off(env, only, log, checkpoint=None):
+        store("a", 100.0)
+        checkpoint(600.0, [(0.0, 2.0, 2.5, 3)])  # a minute's tick: 10 minutes in, "a" stored
+        store("late", 50.0)  # stored after the last checkpoint, then the session ended
+        (scratch / "runs" / "late").mkdir(parents=True)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(bench, "render", cut_off)
+    monkeypatch.setattr(bench, "ours_seconds_per_epoch", lambda: 3.0)
+    progress = bench.load_progress(scratch, [], resume=False)
+    with pytest.raises(KeyboardInterrupt):
+        bench.measure_first({}, scratch, progress, [])
+    saved = json.loads(bench.COMMITTED_PROGRESS.read_text())
+    assert saved["partial"]["keys"] == ["a"] and saved["sections"] == []
+    assert "In progress: 06_recipe, cut off after 10 min 00 s in 1 piece(s) with 1 of its runs" \
+        in bench.progress_table(saved, ["06_recipe"])
+
+    def goes_on(env, only, log, checkpoint=None):
+        assert sorted(p.name for p in results.iterdir()) == ["a"]  # "late" trains again
+        assert not (scratch / "runs" / "late").exists()
+        store("late", 60.0)
+        store("b", 40.0)
+        return {"exit": 0, "start": 0.0, "end": 1.0, "sections": [], "command": "report",
+                "memory": [(0.0, 3.0, 3.5, 4)]}
+
+    monkeypatch.setattr(bench, "render", goes_on)
+    monkeypatch.setattr(bench, "ours_seconds_per_epoch", lambda: 1.5)  # another session's CPU
+    monkeypatch.setattr(bench, "per_section", lambda run, res, reports: [
+        {"section": "06_recipe", "seconds": 300.0, "status": "ok", "runs_trained": 2,
+         "training_seconds": 100.0, "peak_pss_gib": 3.0, "peak_rss_gib": 3.5}])
+    resumed = bench.load_progress(scratch, [], resume=True)
+    bench.measure_first({}, scratch, resumed, [])
+
+    saved = json.loads((scratch / bench.PROGRESS).read_text())
+    assert "partial" not in saved
+    (row,) = saved["sections"]
+    assert row["seconds"] == 900.0 and row["runs_trained"] == 3 and row["training_seconds"] == 200.0
+    assert (row["peak_pss_gib"], row["peak_rss_gib"]) == (3.0, 3.5)
+    # 600 s at 3.0 s/epoch and 300 s at 1.5 scale to 0.7 × (200 + 200) s: as each piece would.
+    assert bench.scaled([row]) == pytest.approx(0.7 * 400)
+    assert [p["wall"] for p in saved["pieces"]] == [600.0, 1.0]
+    assert saved["keys"] == ["a", "b", "late"]
+    assert "06_recipe was measured in 2 pieces" in bench.progress_table(saved, [])
+
+
+def test_every_calls_until_done(bench):
+    import threading
+    import time
+
+    calls, enough = [], threading.Event()
+    ticks = bench.Every(0.01, lambda: calls.append(1) or (len(calls) >= 3 and enough.set()))
+    ticks.start()
+    assert enough.wait(5)
+    ticks.done.set()
+    ticks.join(5)
+    seen = len(calls)
+    time.sleep(0.05)
+    assert not ticks.is_alive() and len(calls) == seen
