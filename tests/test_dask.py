@@ -192,10 +192,6 @@ def test_every_socket_is_on_loopback(dask_executor):
             assert peer.rsplit(":", 1)[0] == "127.0.0.1", (state, local, peer)
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "open bug: run after test_cli, test_compare and test_config on a slow 2-core CPU, the "
-    "SIGINT is sent once the run starts, yet the sweep can run to its end without "
-    "KeyboardInterrupt (run alone, the module passes). The failure message says what happened."))
 def test_ctrl_c_cancels_the_sweeps_tasks_and_stops_their_runs(dask_executor, store_root):
     # Joining the running cluster by its address, as one would join someone else's: it
     # sees the cluster's workers. (How many: the worker recycled after the previous test's
