@@ -46,3 +46,15 @@ def in_workers(monkeypatch):
     monkeypatch.setattr(training, "train", lambda *a, **k: pytest.fail("trained in the test process"))
     yield in_process
     executors.close()
+
+
+@pytest.fixture
+def ctrl_c_raises():
+    """Ctrl-C raises KeyboardInterrupt during the test, as in any terminal. A Python started
+    as a background job of a non-interactive shell (`make test &`) inherits SIGINT ignored
+    and never installs that handler, so a test of Ctrl-C would see nothing."""
+    import signal
+
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, before)

@@ -192,7 +192,8 @@ def test_every_socket_is_on_loopback(dask_executor):
             assert peer.rsplit(":", 1)[0] == "127.0.0.1", (state, local, peer)
 
 
-def test_ctrl_c_cancels_the_sweeps_tasks_and_stops_their_runs(dask_executor, store_root):
+def test_ctrl_c_cancels_the_sweeps_tasks_and_stops_their_runs(dask_executor, store_root,
+                                                              ctrl_c_raises):
     # Joining the running cluster by its address, as one would join someone else's: it
     # sees the cluster's workers. (How many: the worker recycled after the previous test's
     # run is not always back; test_workers_are_recycled_after_n_runs is about that.)

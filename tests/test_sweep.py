@@ -163,7 +163,7 @@ def test_local_workers_are_replaced_after_n_runs_with_the_same_numbers(store_roo
         np.testing.assert_allclose(here[column], stored[column], rtol=1e-7)
 
 
-def test_a_ctrl_c_another_thread_receives_stops_the_sweep_within_a_second(store_root):
+def test_a_ctrl_c_another_thread_receives_stops_the_sweep_within_a_second(store_root, ctrl_c_raises):
     """The kernel hands a Ctrl-C (a signal to the process) to any of its threads, and
     Python runs the handler only when the main thread next runs: a sweep blocked on its
     runs must wake on its own to see it, not once the running run ends."""
@@ -185,7 +185,7 @@ def test_a_ctrl_c_another_thread_receives_stops_the_sweep_within_a_second(store_
 
 
 @pytest.mark.slow
-def test_ctrl_c_stops_the_runs_of_the_local_workers(store_root, tmp_path, monkeypatch):
+def test_ctrl_c_stops_the_runs_of_the_local_workers(store_root, tmp_path, monkeypatch, ctrl_c_raises):
     log = tmp_path / "log"
     monkeypatch.setenv("WORKER_LOG", str(log))
     pool = executors.LocalPool(workers=1, setup=use_synthetic_split)
