@@ -96,7 +96,7 @@ def _sweet_spot(e: Evidence):
                          if c.verdict in (compare.NO_DIFFERENCE, compare.WORSE) else None)
             shown.append(f"{v}: {compare.difference(c)}")
     best = compare.best(e.frames["width"], metric=BEST).variant
-    return ("; ".join(shown), f"best width {best}", compare.overall(*parts))
+    return ("; ".join(shown), f"best: {best}", compare.overall(*parts))
 
 
 def _activations(e: Evidence):
