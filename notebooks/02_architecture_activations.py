@@ -50,7 +50,7 @@ plots.theme()
 
 # %% tags=["parameters"]
 profile = "full"  # "smoke" runs every cell in seconds on 2,000 images
-seeds = None  # None: the profile's (full: 3 seeds for every comparison)
+seeds = None  # None: the profile's seeds, declared in cifar_mlp.sections
 epochs = None  # None: the profile's (full: 12, past the baseline's best epoch at this batch size)
 train_size = None  # None: the profile's (full: all 45,000 images left after validation)
 val_size = None  # None: the profile's (full: 5,000 images)

@@ -47,12 +47,13 @@ from IPython.display import Markdown
 from cifar_mlp import compare, data, plots, report
 from cifar_mlp.publish import finding
 from cifar_mlp.sections import Regularization
+from cifar_mlp.sections.regularization import NO_DROPOUT
 
 plots.theme()
 
 # %% tags=["parameters"]
 profile = "full"  # "smoke" runs every cell in seconds on 2,000 images
-seeds = None  # None: the profile's (full: 3 seeds for every comparison)
+seeds = None  # None: the profile's seeds, declared in cifar_mlp.sections
 epochs = None  # None: the profile's (full: 15, long enough for the baseline to overfit)
 train_size = None  # None: the profile's (full: all 45,000 images left after validation)
 val_size = None  # None: the profile's (full: 5,000 images)
@@ -135,7 +136,11 @@ def overview(family):
 def show(family, x, name, title, **kwargs):
     """Best validation accuracy and gap against one hyperparameter, side by side."""
     path = study.figures_dir / f"03_{name}.png"
-    plots.isolation(df[df["family"] == family], x=x, metric=("best_val_accuracy", "gap"),
+    rows = df[df["family"] == family]
+    # Dropout's baseline (rate 0) starts the line of every position.
+    no_dropout = rows["variant"] == NO_DROPOUT
+    rows = pd.concat([rows[~no_dropout], *(rows[no_dropout].assign(position=p) for p in study.dropout_positions)])
+    plots.isolation(rows, x=x, metric=("best_val_accuracy", "gap"),
                     name=path.stem, folder=study.figures_dir, title=title, **kwargs)
     return path
 
@@ -254,11 +259,16 @@ NAMES = {"batchnorm": "BatchNorm", "dropout": "Dropout", "l2": "L2", "initialize
          "batch_size": "Batch size"}
 
 
+def minus(value, digits=3):
+    """A gap as printed: a true minus sign when training accuracy is below validation's."""
+    return f"{value:.{digits}f}".replace("-", compare.MINUS)
+
+
 def line(family):
     shown = dict.fromkeys([picks[family].best, experiments[family].reference])
-    gap_text = ", ".join(f"{gaps[family, v]:.3f} for *{v}*" for v in shown)
+    gap_text = ", ".join(f"{minus(gaps[family, v])} for *{v}*" for v in shown)
     return (f"* **{NAMES[family]}**: {picks[family].sentence}. Gap at the last epoch: {gap_text}; "
-            f"smallest: *{gaps[family].idxmin()}* ({gaps[family].min():.3f}).")
+            f"smallest: *{gaps[family].idxmin()}* ({minus(gaps[family].min())}).")
 
 
 Markdown("\n".join([
@@ -282,11 +292,11 @@ report.publish(
     study, "03_regularization",
     headline=f"Best single change: {overall.variant}; chosen for the recipe: "
              f"{', '.join(picks[f].variant for f in experiments if picks[f].variant != experiments[f].reference) or 'nothing beyond the baseline'}; "
-             f"the baseline's train−val gap of {baseline_gap:.2f} shrinks to {gaps.min():.2f} with "
+             f"the baseline's train−val gap of {baseline_gap:.2f} shrinks to {minus(gaps.min(), 2)} with "
              f"{gaps.idxmin()[1]}",
     numbers={**{f"{NAMES[f]}": picks[f].verdict_line for f in experiments},
              "baseline gap": float(baseline_gap),
-             "smallest gap": f"{gaps.idxmin()[1]} ({gaps.min():.3f})"},
+             "smallest gap": f"{gaps.idxmin()[1]} ({minus(gaps.min())})"},
     figure=tradeoff_path,
     choices=chosen,
     runs=df,

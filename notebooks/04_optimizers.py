@@ -49,7 +49,7 @@ plots.theme()
 
 # %% tags=["parameters"]
 profile = "full"  # "smoke" runs every cell in seconds on 2,000 images
-seeds = None  # None: the profile's (full: 3 for the final comparison; tuning uses the first)
+seeds = None  # None: the profile's (declared in cifar_mlp.sections); tuning uses the first
 epochs = None  # None: the profile's (full: 15, for every stage, so stages can share runs)
 train_size = None  # None: the profile's (full: all 45,000 images left after validation)
 val_size = None  # None: the profile's (full: 5,000 images)

@@ -66,6 +66,14 @@ def test_one_grid_feeds_every_reader():
     assert len(again) == len(full.l2s)
 
 
+def test_dropout_has_one_baseline_named_as_such():
+    """Rate 0 is one model whatever its position: one row, and comparisons read "against no dropout"."""
+    dropout = Regularization.at("full").experiments()["dropout"]
+    zero = [v for v, c in dropout.variants.items() if c.dropout == 0 and c.input_dropout == 0]
+    assert zero == ["no dropout"] and dropout.reference == "no dropout"
+    assert {"input 0.1", "hidden 0.1"} <= set(dropout.variants)
+
+
 @pytest.mark.parametrize("name", [n for n in SECTIONS
                                   if n not in ("04_optimizers", "06_recipe", "07_beyond")])
 def test_the_committed_full_profile_declares_only_stored_runs(name):

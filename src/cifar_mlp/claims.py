@@ -107,7 +107,7 @@ def _activations(e: Evidence):
             f"GELU − tanh {compare.difference(tanh_g)}")
     verdict = compare.overall(compare.matches(gelu, margin=MATCH_MARGIN), compare.beats(tanh_r),
                               compare.beats(tanh_g))
-    return ours, f"GELU − ReLU {gelu.diff * 100:+.1f} pts", verdict
+    return ours, f"GELU − ReLU {compare.signed(gelu.diff * 100)} points", verdict
 
 
 def _batchnorm(e: Evidence):
@@ -130,12 +130,12 @@ def _batchnorm(e: Evidence):
             f"accuracy: {compare.difference(accuracy)}")
     verdict = compare.overall(compare.beats(faster), compare.beats(steadier),
                               compare.no_worse(accuracy, margin=NO_WORSE_MARGIN))
-    return ours, f"{faster.diff:+.1f} epochs to {e.reach_accuracy:g}", verdict
+    return ours, f"{compare.signed(faster.diff)} epochs to {e.reach_accuracy:g}", verdict
 
 
 def _dropout(e: Evidence):
     runs = e.frames["dropout"]
-    hidden = sorted(v for v in runs["variant"].unique() if v.startswith("hidden ") and v != "hidden 0")
+    hidden = sorted(v for v in runs["variant"].unique() if v.startswith("hidden "))
     higher = [v for v in hidden if v != "hidden 0.1"]
     best_higher = compare.best(runs[runs["variant"].isin(higher)], metric=BEST).variant if higher else None
     parts, shown = [], []

@@ -7,6 +7,7 @@ from cifar_mlp.study import Experiment, Study, config_value, each, knob, one_of
 
 # Where dropout goes: on the 3,072 pixels, or after every hidden activation.
 DROPOUT_KEY = {"input": "input_dropout", "hidden": "dropout"}
+NO_DROPOUT = "no dropout"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -40,7 +41,8 @@ class Regularization(Study):
 
         return {
             "batchnorm": family({f"BN {bn}": self.base(batchnorm=bn) for bn in self.batchnorms}),
-            "dropout": family({f"{pos} {rate:g}": self.base(**{DROPOUT_KEY[pos]: rate})
+            # Rate 0 is the same model in both positions: one baseline, named as such.
+            "dropout": family({f"{pos} {rate:g}" if rate else NO_DROPOUT: self.base(**{DROPOUT_KEY[pos]: rate})
                                for pos in self.dropout_positions for rate in self.dropout_rates}),
             "l2": family({f"L2 {l2:g}": self.base(l2=l2) for l2 in self.l2s}),
             "initializer": family({i: self.base(initializer=i) for i in self.initializers}),
