@@ -47,7 +47,7 @@ from IPython.display import Markdown
 from cifar_mlp import compare, data, plots, report
 from cifar_mlp.publish import finding
 from cifar_mlp.sections import Regularization
-from cifar_mlp.sections.regularization import NO_DROPOUT
+from cifar_mlp.sections import regularization
 
 plots.theme()
 
@@ -138,7 +138,7 @@ def show(family, x, name, title, **kwargs):
     path = study.figures_dir / f"03_{name}.png"
     rows = df[df["family"] == family]
     # Dropout's baseline (rate 0) starts the line of every position.
-    no_dropout = rows["variant"] == NO_DROPOUT
+    no_dropout = rows["variant"] == regularization.NO_DROPOUT
     rows = pd.concat([rows[~no_dropout], *(rows[no_dropout].assign(position=p) for p in study.dropout_positions)])
     plots.isolation(rows, x=x, metric=("best_val_accuracy", "gap"),
                     name=path.stem, folder=study.figures_dir, title=title, **kwargs)
