@@ -46,8 +46,7 @@ from IPython.display import Markdown
 
 from cifar_mlp import compare, data, plots, report
 from cifar_mlp.publish import finding
-from cifar_mlp.sections import Regularization
-from cifar_mlp.sections import regularization
+from cifar_mlp.sections import Regularization, regularization
 
 plots.theme()
 
