@@ -26,9 +26,9 @@
 #
 # **Scientific**: the optimizer — Adam, SGD with momentum, SGD with Nesterov
 # momentum, RMSprop, AdamW — with a constant rate and with warmup + cosine.
-# **Nuisance**: the learning rate, tuned for each optimizer (one seed, on a
-# log-spaced grid around its usual range); then each optimizer's own
-# hyperparameter at its best rate: Adam's β1/β2, SGD's momentum, RMSprop's ρ,
+# **Nuisance**: the learning rate, tuned for each optimizer (by the mean over the
+# first seeds, on a log-spaced grid around its usual range); then each optimizer's own
+# hyperparameter at its best rate, chosen the same way: Adam's β1/β2, SGD's momentum, RMSprop's ρ,
 # AdamW's weight decay.
 # **Fixed**: the reference model (3×128 ReLU, batch norm before the activation,
 # dropout 0.1, L2 5e-5), batch size 128, 15 epochs (enough to rank settings,
@@ -49,7 +49,8 @@ plots.theme()
 
 # %% tags=["parameters"]
 profile = "full"  # "smoke" runs every cell in seconds on 2,000 images
-seeds = None  # None: the profile's (declared in cifar_mlp.sections); tuning uses the first
+seeds = None  # None: the profile's (declared in cifar_mlp.sections)
+tuning_seeds = None  # None: the profile's; how many of the seeds (the first) stages 1 and 2 tune on
 epochs = None  # None: the profile's (full: 15, for every stage, so stages can share runs)
 train_size = None  # None: the profile's (full: all 45,000 images left after validation)
 val_size = None  # None: the profile's (full: 5,000 images)
@@ -86,14 +87,15 @@ print(f"train {split.x_train.shape}, validation {split.x_val.shape}, "
 #
 # Three stages, each choosing from the stored results of the one before (by
 # validation accuracy, through the DataFrame), so re-running the notebook
-# re-derives every choice. Tuning uses one seed; the final comparison all of
-# them. A run that two stages share — the usual hyperparameter at the best rate,
-# the first seed of the final constant-rate runs — is trained once and read back.
+# re-derives every choice. Tuning picks by the mean over the first seeds; the
+# final comparison uses all of them. A run that two stages share — the usual
+# hyperparameter at the best rate, the tuning seeds of the final constant-rate
+# runs — is trained once and read back.
 
 # %%
-tuning_seed = study.seeds[:1]
-print(f"stage 1: {len(study.rates().variants)} runs on seed {tuning_seed[0]}; stages 2 and 3 "
-      "follow from its choices (declared in cifar_mlp.sections.optimizers)")
+tuned_on = study.tuning
+print(f"stage 1: {len(study.rates().variants)} settings on seeds {list(tuned_on)}; stages 2 "
+      "and 3 follow from its choices (declared in cifar_mlp.sections.optimizers)")
 
 # %% [markdown]
 # ### Stage 1: a learning rate per optimizer
@@ -102,14 +104,14 @@ print(f"stage 1: {len(study.rates().variants)} runs on seed {tuning_seed[0]}; st
 stages = study.stages()  # each stage chooses from the stored runs of the one before
 grid, best_lr = stages.rates, stages.best_lr
 grid["optimizer_name"] = grid["variant"].map(kind_of)
-best_lr[["variant", "lr", "val_accuracy"]].round(4)
+best_lr[["variant", "lr", "val_accuracy", "seeds"]].round(4)
 
 # %% [markdown]
 # ### Stage 2: each optimizer's own hyperparameter at its best rate
 
 # %%
 own, tuned = stages.own, stages.tuned
-tuned[["variant", "lr", "val_accuracy"]].round(4)
+tuned[["variant", "lr", "val_accuracy", "seeds"]].round(4)
 
 # %% [markdown]
 # ### Stage 3: the tuned optimizers over every seed, constant rate and warmup + cosine
@@ -129,29 +131,29 @@ hist = study.histories(final).join(labels, on="variant")
 #
 # ### Learning rate per optimizer
 #
-# One seed per rate; a blank cell is a rate outside that optimizer's grid (or a
-# diverged run). The grids follow the usual ranges: adaptive optimizers (Adam,
+# Each cell is the mean over the tuning seeds; a blank cell is a rate outside
+# that optimizer's grid (or a rate that diverged on every seed). The grids follow the usual ranges: adaptive optimizers (Adam,
 # AdamW, RMSprop) divide each step by a running gradient scale and are used near
 # 1e-3, SGD moves along raw gradients and is used with much larger rates.
 
 # %%
 plots.heatmap(grid, x="lr", y="optimizer_name", name="04_lr_grid", folder=study.figures_dir,
-              title="Stage 1: learning rate per optimizer (1 seed)");
+              title=f"Stage 1: learning rate per optimizer (mean of {len(tuned_on)} seeds)");
 
 # %% [markdown]
 # ### Each optimizer's own hyperparameter
 #
-# At each optimizer's best rate, one seed per value. Changing SGD's momentum
+# At each optimizer's best rate, the tuning seeds per value. Changing SGD's momentum
 # also changes its effective step (lr / (1 − momentum)), so these values are
 # tried at a rate tuned for the usual momentum: a fair but not exhaustive search.
 
 # %%
 plots.intervals(compare.summarize(own, metric="val_accuracy"), metric="val_accuracy",
                 name="04_own_hyperparameters", folder=study.figures_dir,
-                title="Stage 2: own hyperparameter at the best rate (1 seed)");
+                title=f"Stage 2: own hyperparameter at the best rate ({len(tuned_on)} seeds)");
 
 # %%
-own.set_index("variant")[["lr", "val_accuracy", "best_val_accuracy"]].round(4)
+own.groupby("variant", sort=False)[["lr", "val_accuracy", "best_val_accuracy"]].mean().round(4)
 
 # %% [markdown]
 # ### The tuned optimizers over seeds
@@ -217,7 +219,7 @@ def edge(opt):
 
 choices = "\n".join(
     f"  * {opt}: lr {tuned.loc[opt, 'lr']:g}{edge(opt)}; "
-    f"{tuned.loc[opt, 'variant'].split(' ', 1)[1]} ({tuned.loc[opt, 'val_accuracy']:.3f}, 1 seed)"
+    f"{tuned.loc[opt, 'variant'].split(' ', 1)[1]} ({tuned.loc[opt, 'val_accuracy']:.3f})"
     for opt in study.optimizers)
 const_best, const_name, const_rest = ranking("constant")
 warm_best, warm_name, warm_rest = ranking("warmup_cosine")
@@ -225,7 +227,8 @@ schedule_effect = {opt: compare.paired(final, f"{opt}, warmup_cosine", f"{opt}, 
                    for opt in study.optimizers}
 gaining = sum(c.verdict == compare.BETTER for c in schedule_effect.values())
 Markdown(f"""
-* **Tuned settings** (stages 1 and 2, seed {tuning_seed[0]}, validation accuracy in brackets):
+* **Tuned settings** (stages 1 and 2, mean validation accuracy over seeds
+  {", ".join(map(str, tuned_on))} in brackets):
 {choices}
 * **Constant rate**: *{const_best}* has the best mean, {acc[const_name]}. Each other optimizer
   against it: {const_rest}.
@@ -234,14 +237,15 @@ Markdown(f"""
 * **Warmup + cosine against a constant rate**, per optimizer, paired by seed:
   {"; ".join(f"{opt} {compare.difference(c)}" for opt, c in schedule_effect.items())}
   ({gaining} of {len(schedule_effect)} better with the schedule).
-* **Caveats**: the rate and the optimizer's own hyperparameter were chosen on one seed and
-  {study.epochs} epochs, and the schedule reuses the rate tuned at a constant rate as its peak.
+* **Caveats**: the rate and the optimizer's own hyperparameter were chosen by their mean over
+  {len(tuned_on)} seeds, not by the paired rule, and on {study.epochs} epochs; the schedule
+  reuses the rate tuned at a constant rate as its peak.
 """)
 
 # %%
 # For the recipe: the best optimizer with warmup + cosine (the reference's schedule; 05 decides
 # the schedule), with its tuned settings, only if it beats Adam by the rule; otherwise Adam
-# stays at its usual settings (its tuned rate was chosen on one seed, never by the rule).
+# stays at its usual settings (its tuned rate was chosen by a mean, never by the rule).
 pick = compare.choose(final[final["schedule"] == "warmup_cosine"], "adam, warmup_cosine", metric=METRIC) \
     if "adam" in study.optimizers else None
 adopted = pick is None or pick.variant != pick.reference
@@ -272,17 +276,20 @@ report.publish(
 # Sanity checks: fail loudly if the runs above are nonsense.
 
 # %%
-assert len(grid) == len(stages.experiments["rates"].variants), "missing stage 1 runs"
-assert len(own) == len(stages.experiments["own"].variants), "missing stage 2 runs"
+assert len(grid) == len(stages.experiments["rates"].variants) * len(tuned_on), "missing stage 1 runs"
+assert len(own) == len(stages.experiments["own"].variants) * len(tuned_on), "missing stage 2 runs"
 assert len(final) == len(final_runs) * len(study.seeds), "missing final runs"
 assert set(best_lr.index) == set(tuned.index) == set(study.optimizers), "an optimizer lost all its runs"
 assert (own["status"] == "ok").all() and (final["status"] == "ok").all(), \
     "a tuned setting diverged: only the learning-rate grid may explore unstable rates"
 assert (final["val_accuracy"] > 0.2).all(), "a tuned optimizer is barely above chance (0.1)"
-# Stages share runs: the usual value at the best rate, and the constant-rate first seed.
-reused = final[(final["schedule"] == "constant") & (final["seed"] == tuning_seed[0])]
-assert set(reused["key"]) == set(tuned["key"]), "the final runs are not the tuned ones"
-assert set(best_lr["key"]) <= set(own["key"]), "stage 2 did not start from the best rate"
+# Stages share runs: the usual value at the best rate, and the constant-rate tuning seeds.
+reused = final[(final["schedule"] == "constant") & final["seed"].isin(tuned_on)]
+assert set(reused["key"]) == set(own[own["variant"].isin(tuned["variant"])]["key"]), \
+    "the final runs are not the tuned ones"
+assert set(grid[grid["variant"].isin(best_lr["variant"])]["key"]) <= set(own["key"]), \
+    "stage 2 did not start from the best rate"
+assert (tuned["seeds"] == len(tuned_on)).all(), "a tuned setting is missing a tuning seed"
 assert (tuned["lr"] == best_lr.loc[tuned.index, "lr"]).all()
 assert not adopted or winner["lr"] == tuned.loc[kind_of(pick.variant if pick else warm_name), "lr"], \
     "published an untuned rate"

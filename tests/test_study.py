@@ -3,10 +3,12 @@ full profile declares only runs that are stored (so a render never needs to trai
 
 import os
 
+import pandas as pd
 import pytest
 
 from cifar_mlp import paths, store
 from cifar_mlp.config import ConfigError
+from cifar_mlp.sections import optimizers
 from cifar_mlp.sections import SECTIONS, Architecture, Beyond, Optimizers, Regularization
 
 NOTEBOOK = {"profile": "smoke", "seeds": None, "epochs": None, "train_size": None,
@@ -36,6 +38,8 @@ def test_every_section_declares_every_knob_in_every_profile(section, profile):
     (Regularization, {"dropout_positions": ["output"]}, "dropout_positions[0]='output' is not allowed"),
     (Optimizers, {"optimizers": ["lion"]}, "optimizers[0]='lion' is not allowed: one of adam"),
     (Optimizers, {"adam_betas": [[0.9]]}, "adam_betas[0]=[0.9] is not allowed: a [beta_1, beta_2] pair"),
+    (Optimizers, {"seeds": [0, 1], "tuning_seeds": 3}, "tuning_seeds=3 is not allowed: at most the 2 seeds"),
+    (Optimizers, {"tuning_seeds": 0}, "tuning_seeds=0 is not allowed: it must be >= 1"),
     (Optimizers, {"learnig_rate": 0.1}, "unknown notebook parameter 'learnig_rate'. Allowed: profile, seeds"),
     (Architecture, {"profile": "quick"}, "profile='quick' is not allowed: one of smoke, full"),
 ])
@@ -87,9 +91,26 @@ def test_the_committed_full_profile_declares_only_stored_runs(name):
 
 def test_the_optimizer_stages_are_stored_and_chosen_again(monkeypatch):
     monkeypatch.setenv("CIFAR_MLP_NO_TRAIN", "1")  # a missing stage run fails here, by name
-    stages = Optimizers.at("full").stages()
-    assert set(stages.tuned.index) == set(Optimizers.at("full").optimizers)
-    assert len(stages.final) == 2 * len(stages.tuned) * len(Optimizers.at("full").seeds)
+    study = Optimizers.at("full")
+    stages = study.stages()
+    assert set(stages.tuned.index) == set(study.optimizers)
+    assert (stages.tuned["seeds"] == study.tuning_seeds).all() and study.tuning_seeds >= 3
+    assert len(stages.final) == 2 * len(stages.tuned) * len(study.seeds)
+
+
+def test_tuning_picks_by_the_mean_over_seeds_and_a_diverged_run_scores_as_chance():
+    """Seed 0 alone would pick lr 0.1 (0.60); its mean over three seeds is the lowest,
+    because it diverged on seed 2; lr 0.03 has the best mean."""
+    rows = [("sgd lr=0.01", 0.01, s, a, "ok") for s, a in enumerate((0.50, 0.50, 0.50))]
+    rows += [("sgd lr=0.03", 0.03, s, a, "ok") for s, a in enumerate((0.55, 0.56, 0.57))]
+    rows += [("sgd lr=0.1", 0.1, s, a, st) for s, a, st in ((0, 0.60, "ok"), (1, 0.58, "ok"),
+                                                          (2, float("nan"), "diverged"))]
+    rows += [("adam lr=0.001", 0.001, s, 0.52, "ok") for s in range(3)]
+    df = pd.DataFrame(rows, columns=["variant", "lr", "seed", "val_accuracy", "status"])
+    picked = optimizers.pick(df)
+    assert picked.loc["sgd", "variant"] == "sgd lr=0.03"
+    assert picked.loc["sgd", "val_accuracy"] == pytest.approx(0.56)
+    assert picked.loc["adam", "seeds"] == 3 and set(picked.index) == {"sgd", "adam"}
 
 
 def test_the_recipe_its_ablation_and_the_ladder_are_stored(monkeypatch):

@@ -11,11 +11,12 @@ configuration read when a sweep needs one (`current()`):
 
 Memory: TensorFlow keeps every XLA program it compiles for the life of the
 process (its compilation cache has no eviction), 35–80 MB per run (more for
-runs with schedules and callbacks), so a notebook that trained 50 runs in its
-own process grew by ~2 GB. A worker is therefore replaced after
-RUNS_PER_WORKER runs, for ~5 s (TensorFlow import, data load): few enough
-runs that two workers beside the notebook stay under the study's 4 GiB
-(benchmarks/results/report_progress.md has each section's peak).
+runs with schedules and callbacks, ~130 MB for 07's wide augmented ones), so a
+notebook that trained 50 runs in its own process grew by ~2 GB. A worker is
+therefore replaced after RUNS_PER_WORKER runs, for ~5 s (TensorFlow import,
+data load): few enough runs that two workers beside the notebook stay under
+the study's 4 GiB. Six were not (05 and 06 peaked above it; benchmarks/results/
+report_progress.md has each section's peak).
 Speed: on the study's 2-core CPU one run of the 3×128 MLP cannot keep both
 cores busy (small products, and a first epoch of single-threaded tracing and
 compiling), so two runs at once get through more epochs per second; for wide
@@ -41,7 +42,7 @@ from concurrent.futures.process import BrokenProcessPool
 
 from cifar_mlp.config import ConfigError
 
-RUNS_PER_WORKER = 6
+RUNS_PER_WORKER = 3
 DEFAULT_WORKERS = 2  # measured best on the study's 2 cores (above)
 
 
