@@ -1,8 +1,10 @@
 """Records hold the predictions the reports draw from; old records get them by retraining."""
 
 import json
+import shutil
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from cifar_mlp import predictions, store, sweep
@@ -44,3 +46,53 @@ def test_old_records_get_predictions_only_when_the_retrained_run_reproduces_them
     assert predictions.main(["--results", str(store_root)]) == 1
     assert not (folder / store.PREDICTIONS).exists()
     assert "NOT reproduced (val_accuracy" in capsys.readouterr().out
+
+
+@pytest.mark.real
+def test_a_run_scored_on_test_reads_its_trained_twin_checkpoint_instead_of_training_again(
+        store_root, synthetic_split, monkeypatch, tmp_path):
+    """07's final model is the ladder's last kept step read on the test set: the same
+    training (`RunConfig.same_training`), so the test set reads that run's best-epoch
+    checkpoint. The record is the one training it again would store."""
+    from cifar_mlp import paths, training
+
+    kept = SCORED.replace(epochs=4, checkpoint=True, test=False)
+    twin = sweep.run(kept, 0)
+    trained_here = []
+    train = training.train
+    monkeypatch.setattr(training, "train", lambda *a, **k: trained_here.append(a) or train(*a, **k))
+    final = sweep.run(kept.replace(test=True), 0)
+    assert not trained_here, "the final model was trained again"
+    assert final.key != twin.key and final.environment["trained_as"] == twin.key
+    pd.testing.assert_frame_equal(final.history, twin.history)
+    assert final.metrics["wall_seconds"] == twin.metrics["wall_seconds"]
+
+    # Trained from nothing in another store, the same run stores the same numbers.
+    monkeypatch.setattr(paths, "RUNS_DIR", tmp_path / "elsewhere-runs")
+    again = sweep.run(kept.replace(test=True), 0, root=tmp_path / "elsewhere")
+    assert trained_here
+    for metric in ("val_accuracy", "test_accuracy", "best_epoch"):
+        assert final.metrics[metric] == pytest.approx(again.metrics[metric], abs=1e-6), metric
+    assert all(np.array_equal(store.predictions(final)[k],
+                              store.predictions(again, tmp_path / "elsewhere")[k]) for k in ("val", "test"))
+
+
+@pytest.mark.real
+def test_a_checkpoint_that_is_not_the_twins_final_model_is_not_read(store_root, synthetic_split,
+                                                                    monkeypatch):
+    from cifar_mlp import paths, training
+
+    kept = SCORED.replace(epochs=4, checkpoint=True, test=False)
+    twin = sweep.run(kept, 0)
+    mine = paths.runs_dir() / twin.key / paths.CHECKPOINT
+    train = training.train
+    # Another run's file in its place: one epoch of the same model (its validation accuracy
+    # is not the record's), then a narrower model (its weights do not even load).
+    for other in (kept.replace(epochs=1), kept.replace(widths=(8,))):
+        mine.write_bytes((paths.runs_dir() / sweep.run(other, 0).key / paths.CHECKPOINT).read_bytes())
+        shutil.rmtree(store.record_dir(store.run_key(kept.replace(test=True), 0)), ignore_errors=True)
+        trained_here = []
+        monkeypatch.setattr(training, "train",
+                            lambda *a, **k: trained_here.append(a) or train(*a, **k))
+        final = sweep.run(kept.replace(test=True), 0)
+        assert trained_here and "trained_as" not in final.environment, other.changed()

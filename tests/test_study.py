@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from cifar_mlp import paths, store
-from cifar_mlp.config import ConfigError
+from cifar_mlp.config import ConfigError, RunConfig
 from cifar_mlp.sections import optimizers
 from cifar_mlp.sections import SECTIONS, Architecture, Beyond, Optimizers, Regularization
 
@@ -87,6 +87,25 @@ def test_the_committed_full_profile_declares_only_stored_runs(name):
                for exp, e in study.experiments().items() for variant, config in e.variants.items()
                for seed in e.seeds if store.load(config, seed, paths.RESULTS_DIR) is None]
     assert not missing, f"{name} declares runs that are not under results/: {missing[:5]}"
+
+
+@pytest.mark.parametrize("name", [n for n, s in SECTIONS.items() if hasattr(s, "experiments")])
+def test_no_section_trains_one_run_twice(name):
+    """Configs that differ only in how a run ends (restore, checkpoint, test) train the
+    same run: a section reads such a variant from the run it has (05's checkpoint is its
+    constant-rate run at the best epoch), it does not train it again."""
+    study = SECTIONS[name].at("full")
+    declared = [(f"{exp} / {variant}", config, set(e.seeds))
+                for exp, e in study.experiments().items() for variant, config in e.variants.items()]
+    twice = [(a, b) for i, (a, ca, sa) in enumerate(declared) for b, cb, sb in declared[i + 1:]
+             if ca != cb and ca.same_training(cb) and sa & sb]
+    assert not twice, f"{name} trains the same run under two configs: {twice[:3]}"
+
+
+def test_same_training_ignores_only_how_a_run_ends():
+    base = RunConfig()
+    assert base.same_training(base.replace(checkpoint=True, es_restore_best=False, test=True))
+    assert not base.same_training(base.replace(checkpoint=True, lr=3e-4))
 
 
 def test_the_optimizer_stages_are_stored_and_chosen_again(monkeypatch):

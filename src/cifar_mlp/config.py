@@ -37,6 +37,12 @@ REFERENCE_RECIPE = dict(
     es_patience=5, es_restore_best=True, checkpoint=True, ckpt_monitor="val_accuracy")
 
 
+# Settings that change no step of training, only which epoch's weights a run ends with
+# (restored, checkpointed) or whether the test set is read once it ends: two configs that
+# differ only here train the same run, epoch for epoch (`same_training`).
+ENDING = ("es_restore_best", "checkpoint", "ckpt_monitor", "test")
+
+
 class ConfigError(ValueError):
     """A config key or value that is not allowed; the message says what is."""
 
@@ -116,6 +122,10 @@ class RunConfig:
 
     def replace(self, **changes) -> "RunConfig":
         return RunConfig.from_dict({**self.to_dict(), **changes})
+
+    def same_training(self, other: "RunConfig") -> bool:
+        """Whether `other` trains this run: every setting but the `ENDING` ones equal."""
+        return self.replace(**{k: getattr(other, k) for k in ENDING}) == other
 
     def to_dict(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}

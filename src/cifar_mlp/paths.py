@@ -74,6 +74,10 @@ def results_dir(profile: str = "full") -> Path:
     return profile_dirs(profile)["results"]
 
 
+# In a run's folder under runs_dir(): its best epoch's weights, kept by a run with `checkpoint`.
+CHECKPOINT = "best.weights.h5"
+
+
 def runs_dir(profile: str = "full") -> Path:
     return profile_dirs(profile)["runs"]
 

@@ -62,7 +62,7 @@ def train_all(runs: Sequence[tuple[RunConfig, int]], root: Path | None = None,
                     store.unlock(held)
                     yield i, found
                     continue
-                running[_submit(executor, *runs[i], at_once, progress_every)] = (i, held)
+                running[_submit(executor, *runs[i], at_once, progress_every, root)] = (i, held)
             if not running:
                 time.sleep(1)  # only runs that other processes hold are left
                 continue
@@ -86,10 +86,26 @@ def train_all(runs: Sequence[tuple[RunConfig, int]], root: Path | None = None,
 
 
 def _submit(executor: executors.Executor, config: RunConfig, seed: int, at_once: int,
-            progress_every: int):
+            progress_every: int, root: Path | None = None):
     # Workers on other machines keep a run's TensorBoard logs in their own runs/.
     run_dir = paths.runs_dir() / store.run_key(config, seed) if executor.local_files else None
+    if run_dir is not None and (trained := _trained_twin(config, seed, root, run_dir.parent)):
+        return executor.submit(score_task, config, seed, *trained, run_dir, progress_every, at_once)
     return executor.submit(train_task, config, seed, run_dir, progress_every, at_once)
+
+
+def _trained_twin(config: RunConfig, seed: int, root: Path | None, runs: Path):
+    """A run scored on the test set whose training is stored already, without it, with its
+    best-epoch checkpoint on this machine: (its record, the checkpoint), or None.
+
+    Reading the test set changes no step of training (`config.ENDING`), and a run with
+    `checkpoint` ends on its best epoch's weights: the test set can read that file.
+    """
+    if not (config.test and config.checkpoint):
+        return None
+    twin = store.load(config.replace(test=False), seed, root)
+    weights = runs / twin.key / paths.CHECKPOINT if twin is not None else None
+    return (twin, weights) if weights is not None and weights.exists() else None
 
 
 def _save(executor: executors.Executor, future, config: RunConfig, seed: int,
@@ -122,6 +138,21 @@ def train_task(config: RunConfig, seed: int, run_dir: Path | None = None, progre
     # How many runs could share the CPU meanwhile: what its seconds per epoch mean.
     metrics = {**result["metrics"], "runs_at_once": runs_at_once}
     return result["history"], metrics, result["predictions"], result.get("environment")
+
+
+def score_task(config: RunConfig, seed: int, twin: store.Record, weights: Path,
+               run_dir: Path | None = None, progress_every: int = 0, runs_at_once: int = 1):
+    """`train_task`'s result for a run whose training `twin` holds: its history, where and
+    how long it trained, and the final model scored from `weights` (the test set too).
+    Trains after all if the weights are not the twin's final model."""
+    from cifar_mlp import training
+
+    scored = training.score_checkpoint(config, seed, weights, twin.metrics["val_accuracy"])
+    if scored is None:
+        return train_task(config, seed, run_dir, progress_every, runs_at_once)
+    metrics = {**twin.metrics, **scored["metrics"]}
+    environment = {**(twin.environment or {}), "trained_as": twin.key}
+    return twin.history.drop(columns="epoch").to_dict("list"), metrics, scored["predictions"], environment
 
 
 # ---------------------------------------------------------------- refusing to train

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from cifar_mlp import data
+from cifar_mlp import data, paths
 from cifar_mlp.backend import keras, tf
 from cifar_mlp.config import ConfigError, RunConfig
 from cifar_mlp.environment import capture as capture_environment
@@ -149,7 +149,7 @@ def make_callbacks(config: RunConfig, run_dir: Path | None) -> list[keras.callba
     if run_dir is not None:
         if config.checkpoint:
             callbacks.append(keras.callbacks.ModelCheckpoint(
-                run_dir / "best.weights.h5", monitor=config.ckpt_monitor,
+                run_dir / paths.CHECKPOINT, monitor=config.ckpt_monitor,
                 mode=_mode(config.ckpt_monitor), save_best_only=True, save_weights_only=True))
         callbacks.append(keras.callbacks.TensorBoard(
             run_dir / "tensorboard", histogram_freq=int(config.histograms),
@@ -431,6 +431,11 @@ def own_keras_seeds(seed: int):
         seed_generator.python_random = shared
 
 
+# Two evaluations of one model's weights on the 5,000 validation images: at most a few
+# images apart (an image is 2e-4), from the order of floating-point sums alone.
+SAME_MODEL_TOLERANCE = 2e-3
+
+
 def train(config: RunConfig, seed: int, run_dir: Path | None = None,
           progress_every: int = 0) -> dict:
     """Train one run and return its record: history per epoch, final metrics, the
@@ -472,8 +477,8 @@ def train(config: RunConfig, seed: int, run_dir: Path | None = None,
     metrics["last_val_accuracy"] = history["val_accuracy"][-1]
     predictions = {}
     if not diverged:
-        if config.checkpoint and run_dir is not None and (run_dir / "best.weights.h5").exists():
-            model.load_weights(run_dir / "best.weights.h5")
+        if config.checkpoint and run_dir is not None and (run_dir / paths.CHECKPOINT).exists():
+            model.load_weights(run_dir / paths.CHECKPOINT)
         # The final model: last epoch, or the best one if a callback restored it.
         sets = {"val": (x_val, y_val), **({"test": _test_tensors()} if config.test else {})}
         for name, (x, y) in sets.items():
@@ -481,6 +486,35 @@ def train(config: RunConfig, seed: int, run_dir: Path | None = None,
             predictions[name] = predict(model, x)
     return {"history": history, "metrics": metrics, "model": model, "predictions": predictions,
             "environment": environment}
+
+
+def score_checkpoint(config: RunConfig, seed: int, weights: Path,
+                     val_accuracy: float) -> dict | None:
+    """The final model of a run already trained, scored from its best-epoch checkpoint
+    without training it again: validation metrics and, with `config.test`, the test set's,
+    with the predicted class per image of each. None if the weights do not give the
+    validation accuracy the run's record holds (`val_accuracy`), or do not load: not
+    that run's file.
+    """
+    keras.utils.set_random_seed(seed)
+    x_train, y_train, x_val, y_val = _tensors(config.train_size, config.val_size, config.split_seed)
+    with own_keras_seeds(seed):
+        model = build_model(config)
+    compile_model(model, config, math.ceil(int(x_train.shape[0]) / config.batch_size))
+    loops = CompiledLoops(model, config, seed)
+    loops.build(x_val, y_val)  # the optimizer's variables too: the file holds them
+    try:
+        model.load_weights(weights)
+    except (ValueError, OSError):  # another model's file, or half of one
+        return None
+    metrics, predictions = {}, {}
+    sets = {"val": (x_val, y_val), **({"test": _test_tensors()} if config.test else {})}
+    for name, (x, y) in sets.items():
+        metrics.update(_evaluate(loops, x, y, name))
+        predictions[name] = predict(model, x)
+    if abs(metrics["val_accuracy"] - val_accuracy) > SAME_MODEL_TOLERANCE:
+        return None
+    return {"metrics": metrics, "predictions": predictions}
 
 
 def _evaluate(loops: CompiledLoops, x, y, prefix: str) -> dict:

@@ -26,15 +26,25 @@ class Callbacks(Study):
         """Constant rate, no callbacks, every epoch: what each variant changes one thing of."""
         return self.base(**REFERENCE_MODEL)
 
+    def checkpoint(self):
+        """The reference with ModelCheckpoint on validation accuracy: the settings a recipe takes.
+
+        Not trained here: a checkpoint changes no step of training, only which epoch's
+        weights the run ends with, so its run is the constant-rate run read at its best
+        epoch (every history keeps each epoch's validation accuracy).
+        """
+        return self.reference().replace(checkpoint=True, ckpt_monitor="val_accuracy")
+
     def experiments(self) -> dict[str, Experiment]:
         ref = self.reference()
-        # Callbacks watch validation accuracy to stop and checkpoint (what we select on),
-        # and validation loss for the plateau (smoother: it reacts to overfitting, not noise).
+        # Callbacks watch validation accuracy to stop (what we select on), and validation
+        # loss for the plateau (smoother: it reacts to overfitting, not noise).
+        # Early stopping is trained once, restoring its best epoch: restoring or keeping the
+        # last weights changes no step of training, so "keep the last" is the same run read
+        # at its last epoch, as the checkpoint is the constant-rate run read at its best.
         stop = dict(early_stopping=True, es_monitor="val_accuracy", es_patience=self.es_patience)
         callbacks = {
             "early_stop_restore": ref.replace(**stop, es_restore_best=True),
-            "early_stop_last": ref.replace(**stop, es_restore_best=False),
-            "checkpoint": ref.replace(checkpoint=True, ckpt_monitor="val_accuracy"),
             "reduce_lr": ref.replace(reduce_lr=True, rlr_monitor="val_loss", rlr_factor=0.5,
                                      rlr_patience=self.rlr_patience),
         }
@@ -42,3 +52,4 @@ class Callbacks(Study):
                      for s in self.schedules}
         return {"schedules": Experiment({"constant": ref, **schedules}, self.seeds, reference="constant"),
                 "callbacks": Experiment({"constant": ref, **callbacks}, self.seeds, reference="constant")}
+
