@@ -275,6 +275,10 @@ def table(result: dict) -> str:
                  f"{'met' if first['peak_pss_gib'] < GOALS['memory_gib'] else 'NOT met'})"
                  + "".join(f"; {r['section']}: not measured" for r in first["sections"]
                            if r["peak_pss_gib"] is None))
+    if lost := sum(r.get("lost_at_cuts_seconds", 0) for r in first["sections"]):
+        lines.append(f"- Of that wall clock, {_minutes(lost)} went to runs still training when a "
+                     "section was cut off, which trained again in its next piece: not in the "
+                     "sections' times above")
     lines.append(f"- Stored re-render: **{second['wall']:.0f} s**, {second['runs_trained']} runs "
                  f"trained (goal {GOALS['stored']} s: "
                  f"{'met' if second['wall'] <= GOALS['stored'] and not second['runs_trained'] else 'NOT met'})")
@@ -467,9 +471,11 @@ def measure_first(env: dict, scratch: Path, progress: dict, only: list[str]) -> 
               f"here{again}): log in {scratch / name}.log", flush=True)
 
         def checkpoint(elapsed, samples, name=name, before=before, earlier=earlier):
-            progress["partial"] = {"section": name, "keys": sorted(_keys(results) - before),
+            keys = sorted(_keys(results) - before)
+            progress["partial"] = {"section": name, "keys": keys,
                                    "pieces": earlier + [{"seconds": elapsed, "ours_seconds_per_epoch":
-                                                         speed, **_peaks(samples)}]}
+                                                         speed, "stored_by": stored_by(results, keys, elapsed),
+                                                         **_peaks(samples)}]}
             save_progress(scratch, progress)
 
         run = render(env, [name], scratch / f"{name}.log", checkpoint)
@@ -487,18 +493,39 @@ def measure_first(env: dict, scratch: Path, progress: dict, only: list[str]) -> 
         save_progress(scratch, progress)
 
 
+def stored_by(results: Path, keys: list[str], elapsed: float) -> float:
+    """Seconds into a piece (now `elapsed` in) at which the newest of its records `keys` was stored."""
+    start = time.time() - elapsed
+    return max((max((results / k / "metrics.json").stat().st_mtime - start, 0.0) for k in keys),
+               default=0.0)
+
+
+def counted(piece: dict) -> float:
+    """A piece's seconds that a measurement without the cut would spend too: a cut-off piece's
+    up to its newest stored record (`stored_by`). The runs still training at the cut are not
+    kept (`forget_unfinished`) and train again in the next piece, so their time there is lost."""
+    return piece.get("stored_by", piece["seconds"])
+
+
 def whole_section(row: dict, pieces: list[dict], results: Path, before: set[str]) -> dict:
-    """A section's row from all its pieces: their seconds summed, the runs stored since the
-    section began, the highest memory, and the speed of ours that scales the sum as each
-    piece scaled by its own."""
+    """A section's row from all its pieces: their seconds summed (but the time lost at each
+    cut), the runs stored since the section began, the highest memory, and the speed of
+    ours that scales the sum as each piece scaled by its own."""
     mine = [json.loads((results / k / "metrics.json").read_text()) for k in sorted(_keys(results) - before)]
-    seconds = sum(p["seconds"] for p in pieces)
     peak = {k: max((p[k] for p in pieces if p[k] is not None), default=None)
             for k in ("peak_pss_gib", "peak_rss_gib")}
-    speed = seconds / sum(p["seconds"] / p["ours_seconds_per_epoch"] for p in pieces)
-    return row | peak | {"seconds": seconds, "runs_trained": len(mine),
-                         "training_seconds": sum(m.get("wall_seconds", 0) for m in mine),
-                         "ours_seconds_per_epoch": speed} | ({"pieces": pieces} if len(pieces) > 1 else {})
+    return row | peak | {"runs_trained": len(mine),
+                         "training_seconds": sum(m.get("wall_seconds", 0) for m in mine)} \
+        | summed(pieces) | ({"pieces": pieces} if len(pieces) > 1 else {})
+
+
+def summed(pieces: list[dict]) -> dict:
+    """The pieces' counted seconds, the seconds lost at their cuts, and the speed of ours
+    that scales the sum as each piece scaled by its own."""
+    seconds = sum(counted(p) for p in pieces)
+    speed = seconds / sum(counted(p) / p["ours_seconds_per_epoch"] for p in pieces)
+    return {"seconds": seconds, "lost_at_cuts_seconds": sum(p["seconds"] - counted(p) for p in pieces),
+            "ours_seconds_per_epoch": speed}
 
 
 # The goal's CPU: one on which `make bench` gives ours about this many seconds per epoch.
@@ -550,6 +577,8 @@ def progress_table(progress: dict, remaining: list[str]) -> str:
              "`make bench-report RESUME=1` goes on with the next one."]
     rows += [f"- {r['section']} was measured in {len(r['pieces'])} pieces (cut off and resumed): "
              + ", ".join(f"{_minutes(p['seconds'])} at {p['ours_seconds_per_epoch']:.2f} s/epoch"
+                         + (f" ({_minutes(p['seconds'] - counted(p))} of it lost at the cut: runs "
+                            "still training, trained again in the next piece)" if counted(p) < p["seconds"] else "")
                          for p in r["pieces"]) for r in progress["sections"] if r.get("pieces")]
     if partial := progress.get("partial"):
         so_far = partial["pieces"]

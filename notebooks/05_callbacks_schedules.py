@@ -115,10 +115,10 @@ hist = study.histories(df)
 # stopping with restore) chose that epoch on the very validation images it is
 # then scored on. So every variant is scored here by its best validation epoch
 # (`best_val_accuracy`), and compared with the constant-rate reference paired by
-# seed; the final model's own validation accuracy is shown beside it, restored
-# and kept last. Kept last, early stopping is also compared with the constant
-# rate's last epoch: two final models, neither of them an epoch picked on these
-# images.
+# seed. Beside it: the final model's own validation accuracy (early stopping's
+# restored best epoch) and the last epoch's. Kept last, early stopping is also
+# compared with the constant rate's last epoch: two final models, neither of
+# them an epoch picked on these images.
 
 # %%
 METRIC = "best_val_accuracy"
@@ -134,9 +134,10 @@ def overview(names):
          "epochs_run": 1, "best_epoch": 1})
 
 
-stopping = overview(["constant", "early_stop_restore"])
-stopping["final model, kept last"] = df.groupby("variant")["last_val_accuracy"].mean().round(3)
+stopping = overview(["constant", "early_stop_restore"]).drop(columns="best_epoch")
+stopping["last epoch"] = df.groupby("variant")["last_val_accuracy"].mean().round(3)
 stopping["epochs_saved"] = study.epochs - stopping["epochs_run"]
+stopping = stopping.rename(columns={"final model val accuracy": "final model"})
 # Kept last against the constant rate's last epoch: two final models, paired by seed.
 kept_last = compare.paired(compare.score(df, "last_epoch"), "early_stop_restore", "constant",
                            metric="score")

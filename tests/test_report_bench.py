@@ -2,6 +2,7 @@
 
 import importlib.util
 import os
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -248,7 +249,9 @@ def test_a_section_cut_off_after_a_checkpoint_goes_on_and_sums_its_pieces(bench,
 
     def cut_off(env, only, log, checkpoint=None):
         store("a", 100.0)
-        checkpoint(600.0, [(0.0, 2.0, 2.5, 3)])  # a minute's tick: 10 minutes in, "a" stored
+        stored = time.time() - 500  # "a" was stored 100 s into the piece
+        os.utime(results / "a" / "metrics.json", (stored, stored))
+        checkpoint(600.0, [(0.0, 2.0, 2.5, 3)])  # a minute's tick: 10 minutes in
         store("late", 50.0)  # stored after the last checkpoint, then the session ended
         (scratch / "runs" / "late").mkdir(parents=True)
         raise KeyboardInterrupt
@@ -282,13 +285,18 @@ def test_a_section_cut_off_after_a_checkpoint_goes_on_and_sums_its_pieces(bench,
     saved = json.loads((scratch / bench.PROGRESS).read_text())
     assert "partial" not in saved
     (row,) = saved["sections"]
-    assert row["seconds"] == 900.0 and row["runs_trained"] == 3 and row["training_seconds"] == 200.0
+    # The first piece counts up to its last stored record: the 500 s after it went to runs
+    # still training at the cut, which trained again in the second piece.
+    assert row["seconds"] == pytest.approx(400.0, abs=1) and row["lost_at_cuts_seconds"] == \
+        pytest.approx(500.0, abs=1)
+    assert row["runs_trained"] == 3 and row["training_seconds"] == 200.0
     assert (row["peak_pss_gib"], row["peak_rss_gib"]) == (3.0, 3.5)
-    # 600 s at 3.0 s/epoch and 300 s at 1.5 scale to 0.7 × (200 + 200) s: as each piece would.
-    assert bench.scaled([row]) == pytest.approx(0.7 * 400)
+    # 100 s at 3.0 s/epoch and 300 s at 1.5 scale to 0.7 × (33.3 + 200) s: as each piece would.
+    assert bench.scaled([row]) == pytest.approx(0.7 * (100 / 3 + 200), abs=1)
     assert [p["wall"] for p in saved["pieces"]] == [600.0, 1.0]
     assert saved["keys"] == ["a", "b", "late"]
     assert "06_recipe was measured in 2 pieces" in bench.progress_table(saved, [])
+    assert "8 min 20 s of it lost at the cut" in bench.progress_table(saved, [])
 
 
 def test_every_calls_until_done(bench):
