@@ -52,4 +52,3 @@ class Callbacks(Study):
                      for s in self.schedules}
         return {"schedules": Experiment({"constant": ref, **schedules}, self.seeds, reference="constant"),
                 "callbacks": Experiment({"constant": ref, **callbacks}, self.seeds, reference="constant")}
-
