@@ -223,7 +223,8 @@ table["within budget"] = table["minutes"] <= study.budget_minutes
 # have trained on one machine, and minutes on a slower CPU are not minutes here.
 table["trained on"] = pd.Series({n: publish.trained_on(study.results_dir, final_df[final_df["variant"] == n])
                                  or "a CPU not recorded" for n in table.index})
-cpu_of = table["trained on"].str.split(" (", regex=False).str[0]  # the CPU most of its runs trained on
+cpu_of = pd.Series({n: (publish.cpu_counts(study.results_dir, final_df[final_df["variant"] == n]).most_common(1)
+                        or [("a CPU not recorded", 0)])[0][0] for n in table.index})  # most of its runs'
 table
 
 # %%

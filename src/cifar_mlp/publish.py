@@ -95,14 +95,21 @@ def training_time(results: Path, runs=None) -> dict:
     return {"runs": len(seconds), "seconds": sum(seconds)}
 
 
-def trained_on(results: Path, runs) -> str | None:
-    """The CPUs `runs` (as `run_list` takes them) trained on, from each record's environment.json."""
-    runs = run_list(runs) if runs is not None and len(runs) else []
+def cpu_counts(results: Path, runs) -> Counter:
+    """How many of `runs` (as `run_list` takes them) trained on each CPU, named as pages name
+    it, from each record's environment.json; records without a CPU are not counted."""
     cpus = Counter()
-    for run in runs:
+    for run in run_list(runs) if runs is not None and len(runs) else []:
         env = read_json(results / run["key"] / "environment.json")
         if env.get("cpu_model"):
             cpus[cpu_label(env["cpu_model"], env.get("cpu_cores", "?"), env.get("cpu_vector"))] += 1
+    return cpus
+
+
+def trained_on(results: Path, runs) -> str | None:
+    """The CPUs `runs` (as `run_list` takes them) trained on, in words."""
+    runs = run_list(runs) if runs is not None and len(runs) else []
+    cpus = cpu_counts(results, runs)
     parts = [f"{cpu} ({n} run{'s' if n != 1 else ''})" for cpu, n in cpus.most_common()]
     if runs and len(runs) > sum(cpus.values()):
         parts.append(f"not recorded for {len(runs) - sum(cpus.values())} of {len(runs)} runs "

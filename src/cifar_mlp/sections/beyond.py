@@ -39,7 +39,7 @@ class Beyond(Study):
         # steps: the longer schedule (`epochs`) is left out of the full profile: with
         # flips and shifts a 3×1024 epoch costs more than the budget leaves for it on the
         # 2-core CPU of benchmarks/results. The 16-32-64 CNN: 10 epochs, what fits the
-        # budget there (16 took 14.8 minutes a run).
+        # budget there.
         # goal: a step past what the previous round's wide MLP reached on test.
         "full": dict(seeds=(0, 1, 2), epochs=40, budget_minutes=10, goal=0.66,
                      steps=("augment", "widths", "label_smoothing", "batchnorm"),
