@@ -457,13 +457,13 @@ def measure_first(env: dict, scratch: Path, progress: dict, only: list[str]) -> 
               "checkpoint", flush=True)
     if any(name not in done for name in notebooks(only)):
         restore_summaries(env, scratch, [n for n in notebooks(only) if n in done])
-    speed = None
     for name in notebooks(only):
         if name in done:
             continue
-        # Sessions get CPUs of different speeds: each piece records the speed of ours on
-        # the CPU it ran on, so the sections can be scaled to the goal's CPU.
-        speed = speed or ours_seconds_per_epoch()
+        # Sessions get CPUs of different speeds, and one CPU's speed drifts within a
+        # session (neighbours on the host): ours is timed right before each section and
+        # right after it, and the section is scaled to the goal's CPU by the mean of both.
+        speed = ours_seconds_per_epoch()
         before, earlier = set(progress["keys"]), (_partial(progress, name) or {}).get("pieces", [])
         again = (f", going on after {_minutes(sum(p['seconds'] for p in earlier))} in "
                  f"{len(earlier)} earlier piece(s)") if earlier else ""
@@ -482,7 +482,11 @@ def measure_first(env: dict, scratch: Path, progress: dict, only: list[str]) -> 
         if run["exit"] != 0:
             sys.exit(f"{name} failed (exit {run['exit']}): see {scratch / name}.log")
         row = per_section(run, results, reports)[0]
-        pieces = earlier + [{"seconds": row["seconds"], "ours_seconds_per_epoch": speed,
+        readings = [speed, ours_seconds_per_epoch()]
+        print(f"{time.strftime('%H:%M:%S')} ours after {name}: {readings[1]:.2f} s/epoch here",
+              flush=True)
+        pieces = earlier + [{"seconds": row["seconds"], "ours_seconds_per_epoch": sum(readings) / 2,
+                             "ours_readings": readings,
                              "peak_pss_gib": row["peak_pss_gib"], "peak_rss_gib": row["peak_rss_gib"]}]
         progress["sections"].append(whole_section(row, pieces, results, before))
         progress["pieces"] += [{"wall": p["seconds"], "command": f"{run['command']} (cut off)",

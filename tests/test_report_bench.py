@@ -124,6 +124,30 @@ def test_a_resumed_measurement_forgets_a_cut_off_sections_runs_and_renders_only_
     assert len(saved["pieces"]) == 2 and saved["keys"] == ["kept"]
 
 
+def test_each_section_is_scaled_by_ours_timed_right_before_and_right_after_it(
+        bench, tmp_path, monkeypatch):
+    """One CPU's speed drifts within a session: every section gets its own two readings."""
+    import json
+
+    monkeypatch.setattr(bench, "COMMITTED_PROGRESS", tmp_path / "committed_progress.json")
+    monkeypatch.setattr(bench, "notebooks", lambda only: ["01_baseline", "02_architecture"])
+    monkeypatch.setattr(bench, "restore_summaries", lambda env, scratch, done: None)
+    readings = iter([1.0, 2.0, 3.0, 5.0])
+    monkeypatch.setattr(bench, "ours_seconds_per_epoch", lambda: next(readings))
+    monkeypatch.setattr(bench, "render", lambda env, only, log, checkpoint=None: {
+        "exit": 0, "start": 0.0, "end": 1.0, "sections": [], "command": "x",
+        "memory": [(0.0, 1.0, 1.0, 1)], "only": only})
+    monkeypatch.setattr(bench, "per_section", lambda run, results, reports: [
+        {"section": run["only"][0], "seconds": 700.0, "runs_trained": 0, "peak_pss_gib": 1.0,
+         "peak_rss_gib": 1.0}])
+    scratch = tmp_path / "scratch"
+    bench.measure_first({}, scratch, bench.load_progress(scratch, [], resume=False), [])
+
+    saved = json.loads((scratch / bench.PROGRESS).read_text())
+    assert [s["ours_seconds_per_epoch"] for s in saved["sections"]] == [1.5, 4.0]
+    assert bench.scaled(saved["sections"]) == pytest.approx(700 * 0.7 / 1.5 + 700 * 0.7 / 4.0)
+
+
 def test_resume_refuses_a_measurement_of_other_notebooks(bench, tmp_path, monkeypatch):
     monkeypatch.setattr(bench, "COMMITTED_PROGRESS", tmp_path / "committed_progress.json")
     bench.load_progress(tmp_path / "s", ["01"], resume=False)
