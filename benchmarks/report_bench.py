@@ -7,7 +7,7 @@ command a user runs, `python -m cifar_mlp.report --profile full`. Meanwhile the
 memory of the whole process tree (report, notebook kernels, training workers)
 is sampled every second. Writes benchmarks/results/report.{json,md}.
 
-    python benchmarks/report_bench.py            # all notebooks: about an hour on 2 cores
+    python benchmarks/report_bench.py            # all notebooks: hours on 2 cores
     python benchmarks/report_bench.py --only 01 02
     python benchmarks/report_bench.py --resume     # after an interruption: the next section on
     python benchmarks/report_bench.py --table      # rewrite report.md from report.json
