@@ -403,10 +403,19 @@ def load_progress(scratch: Path, only: list[str], resume: bool,
             sys.exit(f"--resume: {path} measures --only {' '.join(progress['only']) or '(all)'}, "
                      f"not --only {' '.join(only) or '(all)'}. Run with the same --only, or "
                      "without --resume to start from nothing.")
-        return progress
+        return _with_committed_note(progress)
     shutil.rmtree(scratch, ignore_errors=True)
     scratch.mkdir(parents=True)
     return {"only": only, "sections": [], "pieces": [], "keys": []}
+
+
+def _with_committed_note(progress: dict) -> dict:
+    """The note written by hand into the committed copy (where and when each piece was
+    measured) goes on with the measurement it describes; a fresh start drops it."""
+    if progress.get("note") or not COMMITTED_PROGRESS.exists():
+        return progress
+    note = json.loads(COMMITTED_PROGRESS.read_text()).get("note")
+    return progress | {"note": note} if note else progress
 
 
 def save_progress(scratch: Path, progress: dict) -> None:

@@ -24,10 +24,11 @@
 # **Method: a ladder.** Start from 06's recipe and try one change per step,
 # each on the best model so far: random flips and small shifts of the training
 # images (an MLP has no built-in tolerance for either and can only learn it
-# from examples), more width (which the augmented data may now use), label
-# smoothing (which keeps a model that sees many views of each image from
-# growing overconfident), batch norm (which 03 compared on the narrow 3×128
-# only, and the reference recipe keeps), and a longer cosine schedule
+# from examples), label smoothing (which keeps a model that sees many views of
+# each image from growing overconfident) and batch norm (which 03 compared on the
+# narrow 3×128 only, and the reference recipe keeps). Two more steps are one
+# parameter away (`steps`) and left out of the full profile for the study's time
+# budget: more width (which the augmented data may use) and a longer cosine schedule
 # (augmented data keeps giving something new to learn). A step is kept only if it is *better* on
 # validation than the model before it, paired by seed with its 95 % interval
 # (the study's rule, `cifar_mlp.compare`); otherwise the next step starts from
@@ -64,7 +65,7 @@ results_dir = None  # None: the profile's run store (full: results/)
 steps = None  # changes tried in order: "augment", "widths", "label_smoothing", "batchnorm", "epochs"
 budget_minutes = None  # the most training time a run may take, on the CPU below (full: 10)
 goal = None  # the MLP test accuracy the ladder sets out to reach (full: 0.66)
-mlp_widths = None  # the width step's hidden layers (full: 3×1024)
+mlp_widths = None  # the width step's hidden layers, if "widths" is a step (full: 3×1024)
 augment = None  # the augmentation step: "flip", or "flip_shift" (and shifts of up to 4 pixels)
 label_smoothing = None  # the label smoothing step: the share of each target spread over the classes
 batchnorm = None  # the batch norm step: "before" or "after" the activation

@@ -158,6 +158,23 @@ def test_resume_refuses_a_measurement_of_other_notebooks(bench, tmp_path, monkey
         bench.load_progress(tmp_path / "s", ["02"], resume=True)
 
 
+def test_a_resume_in_the_same_checkout_keeps_the_committed_note(bench, tmp_path, monkeypatch):
+    import json
+
+    monkeypatch.setattr(bench, "COMMITTED_PROGRESS", tmp_path / "committed_progress.json")
+    scratch = tmp_path / "s"
+    bench.load_progress(scratch, [], resume=False)
+    (scratch / bench.PROGRESS).write_text(json.dumps({"only": [], "sections": [],
+                                                      "pieces": [], "keys": []}))
+    bench.COMMITTED_PROGRESS.write_text(json.dumps({"note": "01 on an AMD EPYC, 16:33"}))
+
+    resumed = bench.load_progress(scratch, [], resume=True)
+    bench.save_progress(scratch, resumed)
+
+    assert json.loads(bench.COMMITTED_PROGRESS.read_text())["note"] == "01 on an AMD EPYC, 16:33"
+    assert "note" not in bench.load_progress(scratch, [], resume=False)  # from nothing: no note
+
+
 def test_the_memory_tree_finds_processes_a_thread_started(bench):
     import subprocess
     import threading

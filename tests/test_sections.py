@@ -102,8 +102,9 @@ def test_a_step_that_changes_nothing_trains_nothing():
 
 
 def test_the_full_ladder_tries_the_steps_it_declares_in_order():
-    assert list(Beyond.at("full").changes()) == ["flips + shifts", "width 3×1024", "label smoothing 0.1",
+    assert list(Beyond.at("full").changes()) == ["flips + shifts", "label smoothing 0.1",
                                                  "batch norm before the activation"]
+    assert "width 3×1024" in Beyond.at("full", steps=["augment", "widths"]).changes()
     changed = [next(iter(c)) for c in Beyond.at("full", steps=STEPS).changes().values()]
     assert changed == ["augment", "widths", "label_smoothing", "batchnorm", "epochs"]
     assert list(Beyond.at("full", steps=["epochs", "augment"]).changes()) == ["40 epochs", "flips + shifts"]
