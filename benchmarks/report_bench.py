@@ -586,8 +586,8 @@ def progress_table(progress: dict, remaining: list[str]) -> str:
     scale = (f" ({_minutes(on_goal)} scaled to a CPU where ours takes {GOAL_SECONDS_PER_EPOCH} s "
              "per epoch)") if on_goal is not None else ""
     rows += ["", f"- Measured: **{_minutes(done)}**{scale} for {len(progress['sections'])} sections; "
-             f"not yet measured: {', '.join(remaining) or 'none'}. "
-             "`make bench-report RESUME=1` goes on with the next one."]
+             + (f"not yet measured: {', '.join(remaining)}. `make bench-report RESUME=1` goes on "
+                "with the next one." if remaining else "every section is measured (report.md).")]
     rows += [f"- {r['section']} was measured in {len(r['pieces'])} pieces (cut off and resumed): "
              + ", ".join(f"{_minutes(p['seconds'])} at {p['ours_seconds_per_epoch']:.2f} s/epoch"
                          + (f" ({_minutes(p['seconds'] - counted(p))} of it lost at the cut: runs "

@@ -179,9 +179,14 @@ def test_training_time_sums_the_stored_runs(tmp_path):
 def test_only_one_section_keeps_the_others(reports):
     out = reports.root / "only"
     shutil.copytree(reports.out, out)
+    for section in ("01_figure", "02_fails"):  # tables an earlier render published
+        (out / "tables" / section).mkdir(parents=True, exist_ok=True)
+        (out / "tables" / section / "old.csv").write_text("a\n1\n")
     reports.mp.setenv("CIFAR_MLP_REPORTS", str(out))
     code, printed = run_main(["--out", str(out), "--notebooks", str(FIXTURES), "--only", "01"])
     assert code == 0 and "02_fails" not in printed
+    assert not (out / "tables" / "01_figure" / "old.csv").exists()  # re-rendered: not kept
+    assert (out / "tables" / "02_fails" / "old.csv").exists()  # not re-rendered: kept
     index = (out / "index.html").read_text()
     assert 'class="badge failed"' in index  # 02's last status is kept, with its page
     assert 'href="02_fails.html#papermill-error-cell"' in index

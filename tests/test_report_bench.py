@@ -227,6 +227,8 @@ def test_the_progress_table_says_what_is_measured_and_what_is_not(bench):
     assert "| 01_baseline | 2 min 10 s | 3 | 2 min 45 s | not measured | 1.40 | 1 min 05 s |" in md
     assert "(1 min 05 s scaled to a CPU where ours takes 0.7 s per epoch)" in md
     assert "not yet measured: 02_architecture" in md and "measured on test CPU" in md
+    done = bench.progress_table({"sections": [row]}, [])
+    assert "every section is measured" in done and "RESUME" not in done
 
 
 def test_sections_scale_to_the_goals_cpu_only_when_each_ones_speed_is_known(bench):

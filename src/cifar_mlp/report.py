@@ -17,6 +17,7 @@ import argparse
 import dataclasses
 import json
 import re
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -189,6 +190,7 @@ def _run_section(nb: Path, out: Path, profile: str, stamp: dict, titles: dict,
     executed = out / "_executed" / f"{name}.ipynb"
     for stale in (executed, page):  # never pass an earlier run's page off as this one's
         stale.unlink(missing_ok=True)
+    shutil.rmtree(out / "tables" / name, ignore_errors=True)  # nor a table it no longer publishes
     error = _execute(nb, executed, profile)
     seconds = time.perf_counter() - start
     summary = _summary(name, folders, out, started)
