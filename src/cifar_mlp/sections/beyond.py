@@ -41,7 +41,8 @@ class Beyond(Study):
         # the budget leaves for a longer schedule on the 2-core CPU of benchmarks/results,
         # and the width step alone would take a third of this section's training, more
         # than the whole study's time goal leaves for it (report_progress.md). Both stay
-        # one parameter away (`steps`), and their stored runs cost nothing to read.
+        # one parameter away (`steps`); the width step's runs are stored, so it costs
+        # nothing to read back.
         # The 16-32-64 CNN: 10 epochs, what fits the budget there.
         # goal: a step past what the previous round's wide MLP reached on test.
         "full": dict(seeds=(0, 1, 2), epochs=40, budget_minutes=10, goal=0.66,
