@@ -74,9 +74,8 @@ study = Regularization.from_notebook(globals())  # checks every parameter before
 
 # %%
 base = study.base()
-# uint8, as the runs hold it: a quarter of float32's memory (they scale each batch)
-split = data.load_split(base.val_size, base.train_size, base.split_seed, scaled=False)
-print(f"train {split.x_train.shape}, validation {split.x_val.shape}")
+# The kernel keeps no pixels: runs train in workers, which load their own.
+print(data.describe_split(base.val_size, base.train_size, base.split_seed))
 
 # %% [markdown]
 # ## Runs

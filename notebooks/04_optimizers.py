@@ -76,11 +76,8 @@ study = Optimizers.from_notebook(globals())  # checks every parameter before any
 
 # %%
 reference = study.usual("adam")
-# uint8, as the runs hold it: a quarter of float32's memory (they scale each batch)
-split = data.load_split(reference.val_size, reference.train_size, reference.split_seed,
-                        scaled=False)
-print(f"train {split.x_train.shape}, validation {split.x_val.shape}, "
-      f"{data.describe_pixels(split.x_train)}")
+# The kernel keeps no pixels: runs train in workers, which load their own.
+print(data.describe_split(reference.val_size, reference.train_size, reference.split_seed))
 
 # %% [markdown]
 # ## Runs

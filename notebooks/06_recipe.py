@@ -72,8 +72,8 @@ study = Recipe.from_notebook(globals())  # checks every parameter before anythin
 
 # %%
 base = study.base()
-split = data.load_split(base.val_size, base.train_size, base.split_seed, scaled=False)
-print(f"train {split.x_train.shape}, validation {split.x_val.shape}, "
+# The kernel keeps no pixels: runs train in workers, which load their own.
+print(f"{data.describe_split(base.val_size, base.train_size, base.split_seed)}; "
       f"test {data.SHAPES['x_test'][0]:,} images (read only at the end)")
 
 # %% [markdown]

@@ -12,6 +12,7 @@ import os
 import signal
 import subprocess
 import threading
+import time
 from collections import Counter
 
 import numpy as np
@@ -160,6 +161,28 @@ def test_workers_are_recycled_after_n_runs(dask_executor, store_root):
     replaced = before - set(dask_executor.client.run(os.getpid).values())
     assert replaced and not any(alive(pid) for pid in replaced)
     assert all(runs[pid] == RUNS_PER_WORKER for pid in replaced)
+
+
+# distributed's default lost-worker timeout: the one look its cluster takes, that long
+# after a worker leaves, for a worker of the same name (else it closes the nanny).
+STOCK_LOST_WORKER_SECONDS = 15
+
+
+def test_a_worker_replaced_twice_within_the_lost_worker_timeout_keeps_its_nanny(dask_executor):
+    def kill_worker(name):
+        address = next(a for a, w in dask_executor.client.scheduler_info()["workers"].items()
+                       if w["name"] == name)
+        os.kill(dask_executor.client.run(os.getpid, workers=[address])[address], signal.SIGKILL)
+
+    kill_worker(1)
+    left = time.monotonic()
+    wait_for_workers(dask_executor, lambda n: n == 2, "worker 1 replaced")
+    # Gone again when the cluster looks: a recycled worker is away for seconds.
+    time.sleep(max(0.0, left + STOCK_LOST_WORKER_SECONDS - 0.2 - time.monotonic()))
+    kill_worker(1)
+    time.sleep(1.0)
+    wait_for_workers(dask_executor, lambda n: n == 2, "worker 1 replaced again")
+    assert sorted(dask_executor.cluster.workers) == [0, 1]
 
 
 def test_same_history_through_dask_as_through_the_local_pool(dask_executor, store_root, tmp_path):

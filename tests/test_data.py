@@ -22,6 +22,18 @@ def test_describe_pixels_says_range_and_scaled_range():
     assert data.describe_pixels(x) == "pixels 0–255, scaled to [-1.0, 1.0] in each batch"
 
 
+@pytest.mark.real
+def test_describe_split_says_shapes_and_pixels_and_keeps_no_pixels_it_did_not_hold():
+    data.load_cifar10.cache_clear()
+    text = data.describe_split(1000, 2000, 0)
+    assert text == ("train (2000, 3072), validation (1000, 3072), "
+                    "pixels 0–255, scaled to [-1.0, 1.0] in each batch")
+    assert data.load_cifar10.cache_info().currsize == 0  # a kernel holds no pixels after it
+    held = data.load_cifar10()
+    data.describe_split(1000, 2000, 0)
+    assert data.load_cifar10() is held  # what the caller held stays held
+
+
 def test_unscale_gives_back_the_images():
     images = np.random.default_rng(0).integers(0, 256, (4, 32, 32, 3), dtype=np.uint8)
     np.testing.assert_array_equal(data.unscale(data.scale(images)), images)

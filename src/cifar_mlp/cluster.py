@@ -19,7 +19,11 @@ worker processes under their nannies.
   once its results are fetched, and its nanny starts a fresh one: TensorFlow
   never frees the programs XLA compiles. (A worker started without a nanny
   is never recycled, since nothing would replace it: keep `dask worker`'s
-  default nanny.)
+  default nanny.) Our own LocalCluster never hard-closes a nanny whose worker
+  left (`distributed.deploy.lost-worker-timeout`, set for this process): its
+  check is one look, that many seconds after a worker leaves, for a worker of
+  the same name, and a worker being recycled at that moment cost the sweep
+  its nanny and half its workers.
 - Ctrl-C cancels the sweep's tasks and restarts the workers running them
   (our own cluster is closed).
 """
@@ -43,6 +47,8 @@ from cifar_mlp.executors import RUNS_PER_WORKER, Executor
 # like) and leaves them in the process that runs it, here the notebook's:
 # our workers get this process's environment, as the local pool's do.
 NO_THREAD_LIMITS = {"distributed.nanny.pre-spawn-environ": {}}
+# Longer than any sweep: a nanny replaces its own worker (see the module's docstring).
+KEEP_NANNIES = {"distributed.deploy.lost-worker-timeout": "1000 days"}
 CONNECT_SECONDS = 10
 
 
@@ -62,6 +68,8 @@ class DaskExecutor(Executor):
                  runs_per_worker: int = RUNS_PER_WORKER, setup=None):
         self.cluster = None
         if scheduler is None:
+            # Read by the cluster each time a worker leaves: set for the process, not a block.
+            dask.config.set(KEEP_NANNIES)
             with dask.config.set(NO_THREAD_LIMITS):
                 self.cluster = LocalCluster(host="127.0.0.1", dashboard_address=None,
                                             n_workers=workers, threads_per_worker=1,

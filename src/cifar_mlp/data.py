@@ -232,6 +232,22 @@ def describe_pixels(x: np.ndarray) -> str:
     return f"pixels {lo}–{hi}, scaled to {scale(np.array([[lo, hi]])).ravel().round().tolist()} in each batch"
 
 
+def describe_split(val_size: int = 5000, train_size: int | None = None, seed: int = 0) -> str:
+    """What the notebooks print about the split every run trains on: shapes and pixels.
+
+    Keeps nothing it read (the pixels this process did not hold before are let go):
+    a notebook's kernel trains in workers, and holding the 0.3 GB of pixels
+    meanwhile only adds to the study's peak memory.
+    """
+    held = load_cifar10.cache_info().currsize
+    split = make_split(val_size, train_size, seed, scaled=False)
+    text = (f"train {split.x_train.shape}, validation {split.x_val.shape}, "
+            f"{describe_pixels(split.x_train)}")
+    if not held:
+        load_cifar10.cache_clear()
+    return text
+
+
 def unscale(flat) -> np.ndarray:
     """`scale` undone: flat pixels in [-1, 1] back to uint8 images (N×32×32×3), to look at."""
     return np.round((np.asarray(flat).reshape(-1, 32, 32, 3) + 1) * 127.5).astype(np.uint8)
