@@ -29,10 +29,10 @@
 # epoch (what early stopping with restored weights would keep), so a wide net
 # that overfits after a few epochs is not penalised for the epochs past its peak.
 # **Fixed**: Adam at lr 1e-3, batch size 128, Glorot-uniform initialization, no
-# regularization (notebook 03), the same data split. The widest nets (from
-# `wide_from` units) get three seeds and `wide_epochs` epochs to fit the time
-# budget; the width comparison is also shown with every width cut to that
-# budget, so it stays fair.
+# regularization (notebook 03), the same data split. The widest nets get fewer
+# seeds and a shorter epoch budget to fit the time budget (both stated under
+# Runs); the width comparison is also made with every width cut to that
+# shorter budget, so it stays fair.
 
 # %% [markdown]
 # ## Setup
@@ -86,11 +86,15 @@ print(data.describe_split(base.val_size, base.train_size, base.split_seed))
 # %%
 experiments = study.experiments()  # declared in cifar_mlp.sections.architecture
 n_runs = study.plan(*experiments.values())
+wide = experiments.get("wide")
+Markdown(f"Every run trains {study.epochs} epochs on {len(study.seeds)} seeds"
+         + (f", except the widths from {study.wide_from} units: {len(wide.seeds)} seeds and "
+            f"{study.wide_epochs} epochs." if wide else "."))
 
 # %%
 depth_df, narrow_df, grid_df, act_df = (study.run(experiments[e])
                                         for e in ("depth", "width", "grid", "activation"))
-wide_df = study.run(experiments["wide"]) if "wide" in experiments else narrow_df.iloc[:0]
+wide_df = study.run(wide) if wide else narrow_df.iloc[:0]
 width_df = pd.concat([narrow_df, wide_df], ignore_index=True)
 
 # %% [markdown]
@@ -98,21 +102,38 @@ width_df = pd.concat([narrow_df, wide_df], ignore_index=True)
 #
 # ### Depth at width 128
 #
-# Best validation accuracy per run (dots: seeds; diamonds: means), with each
-# variant's size and speed. Seconds per epoch are medians over the epochs of
-# each run, measured on a shared 2-core CPU, so they are a guide, not a benchmark.
+# Best validation accuracy per run (dots: seeds; diamonds: means). The table
+# gives, per variant: its seeds (n), mean and seed spread (std); its difference
+# from the 3×128 baseline, paired by seed, with the 95 % interval (ci_low,
+# ci_high) and the verdict; then its size and speed. Seconds per epoch are
+# medians over the epochs of each run, measured on a shared 2-core CPU, so
+# they are a guide, not a benchmark.
 
 # %%
-def overview(df, metric="best_val_accuracy"):
-    """Mean and 95 % interval over seeds of `metric`, with size, speed and epochs, in sweep order."""
-    table = compare.summarize(df, metric=metric)
+METRIC = "best_val_accuracy"  # every run at its best validation epoch: like with like
+
+
+def overview(df, reference, metric=METRIC):
+    """Each variant against `reference` (paired by seed), its seed spread, size, speed and epochs,
+    in sweep order."""
+    summary = compare.summarize(df, metric=metric)
+    table = (compare.against(df, reference, metric=metric).set_index("variant")
+             .reindex(summary.index).join(summary["std"]))
     cost = df.groupby("variant")[["params", "seconds_per_epoch", "epochs_run", "best_epoch"]].mean()
-    return table.join(cost).round({"mean": 3, "ci_low": 3, "ci_high": 3, "std": 3,
-                                   "seconds_per_epoch": 2, "best_epoch": 1})
+    table = table.join(cost.astype({"params": int, "epochs_run": int}))
+    return table[["n", "mean", "std", "diff", "ci_low", "ci_high", "verdict", "params",
+                  "seconds_per_epoch", "epochs_run", "best_epoch"]].round(
+        {"mean": 3, "std": 3, "diff": 3, "ci_low": 3, "ci_high": 3, "seconds_per_epoch": 2,
+         "best_epoch": 1})
 
 
-depth_table = overview(depth_df)
-depth_table
+def readable(table):
+    """The table as shown: weight counts with thousands separators (the CSV keeps numbers)."""
+    return table.assign(params=table["params"].map("{:,}".format))
+
+
+depth_table = overview(depth_df, experiments["depth"].reference)
+readable(depth_table)
 
 # %%
 depth_path = study.figures_dir / "02_depth.png"
@@ -122,19 +143,31 @@ plots.isolation(depth_df, x="depth", metric="best_val_accuracy", name=depth_path
 # %% [markdown]
 # ### Width at depth 3
 #
-# The wide nets ran fewer epochs on fewer seeds, so the figure shows every
-# width twice: at its best epoch over all it trained, and at its best within
-# the first `wide_epochs` epochs, the budget every width had.
+# The wide nets ran fewer epochs on fewer seeds, so width is compared twice.
+# The first table holds the widths that had every seed and epoch, against the
+# baseline width. The second cuts every width to the wide nets' budget (its
+# best validation accuracy within those first epochs, on the seeds every width
+# has), so the wide nets are judged like with like; its `best_epoch` is the
+# best epoch within the cut. The figure shows both budgets.
 
 # %%
-width_table = overview(width_df)
+width_table = overview(narrow_df, experiments["width"].reference)
+readable(width_table)
+
+# %%
 width_hist = study.histories(width_df)
-early = (width_hist[width_hist["epoch"] <= study.wide_epochs]
-         .groupby(["variant", "seed"])["val_accuracy"].max().rename("best_val_accuracy_early"))
-width_df = width_df.join(early, on=["variant", "seed"])
-width_table[f"mean in {study.wide_epochs} epochs"] = (
-    width_df.groupby("variant")["best_val_accuracy_early"].mean().round(4))
-width_table
+cut = width_hist[width_hist["epoch"] <= study.wide_epochs]
+peaks = cut.loc[cut.groupby(["variant", "seed"])["val_accuracy"].idxmax(),
+                ["variant", "seed", "val_accuracy", "epoch"]]
+width_df = width_df.merge(peaks.rename(columns={"val_accuracy": "best_val_accuracy_early",
+                                                "epoch": "best_epoch_early"}), on=["variant", "seed"])
+# At the cut every width has the same budget; on the wide nets' seeds, the same seeds too.
+EARLY = "best_val_accuracy_early"
+cut_seeds = wide_df["seed"].unique() if len(wide_df) else study.seeds
+early_df = width_df[width_df["seed"].isin(cut_seeds)].assign(
+    best_epoch=width_df["best_epoch_early"], epochs_run=study.wide_epochs, epochs=study.wide_epochs)
+early_table = overview(early_df, experiments["width"].reference, metric=EARLY)
+readable(early_table)
 
 # %%
 budgets = {"all epochs trained": "best_val_accuracy",
@@ -167,7 +200,8 @@ plots.tradeoff(arch_df, x="seconds_per_epoch", metric="best_val_accuracy", hue="
 # A map, not a decision: each cell is the mean of the grid's seeds, with no
 # interval, so a difference smaller than the seed spread seen above (the std
 # columns) means nothing. Only the cheap corner of the grid is trained: widths
-# past the grid's cost the most and are covered at depth 3.
+# past the grid's cost the most and are covered at depth 3. The conclusions
+# set the best cell against the baseline cell, paired by seed.
 
 # %%
 grid_path = study.figures_dir / "02_depth_width.png"
@@ -178,11 +212,12 @@ plots.heatmap(grid_df, x="width", y="depth", metric="best_val_accuracy", name=gr
 # %% [markdown]
 # ### Activation at 3×128
 #
-# Curves are means over seeds with a band spanning them.
+# The table reads like the depth table; the curves are means over seeds with a
+# band spanning them.
 
 # %%
-act_table = overview(act_df)
-act_table
+act_table = overview(act_df, experiments["activation"].reference)
+readable(act_table)
 
 # %%
 act_hist = study.histories(act_df)
@@ -195,56 +230,90 @@ plots.curves(act_hist, metrics=("accuracy", "val_accuracy"), name=act_path.stem,
 #
 # A flag on every variant whose best validation epoch falls in the last fifth
 # of its epochs: it was judged before it had surely peaked, so its number is a
-# lower bound and a verdict against it could change with more epochs. The
-# budget is not extended here, because every comparison of this section shares
-# it and a longer one retrains all of them. Where the recipe's setting differs
-# from the reference recipe's, 06's ablation re-tests it at the recipe's 30
-# epochs; the wide nets are drawn apart, at their own budget.
+# lower bound and a verdict against it could change with more epochs. The wide
+# nets are flagged at their own, shorter budget; the second line flags the
+# widths at the cut every width shares. The budget is not extended here,
+# because every comparison of this section shares it and a longer one retrains
+# all of them. Where the recipe's setting differs from the reference recipe's,
+# 06's ablation re-tests it at the recipe's 30 epochs.
 
 # %%
-Markdown(compare.late_sentence(compare.budgets(pd.concat([depth_df, narrow_df, act_df],
-                                                         ignore_index=True).drop_duplicates("key"))))
+late = compare.budgets(pd.concat([depth_df, narrow_df, wide_df, act_df],
+                                 ignore_index=True).drop_duplicates("key"))
+late_early = compare.budgets(early_df)
+Markdown(f"{compare.late_sentence(late)}\n\nCut to the first {study.wide_epochs} epochs: "
+         f"{compare.late_sentence(late_early)}")
 
 # %% [markdown]
 # ## Conclusions
 
 # %%
-METRIC = "best_val_accuracy"  # every run at its best validation epoch: like with like
-depth_sum, width_sum, act_sum = (compare.summarize(df, metric=METRIC)
-                                 for df in (depth_df, narrow_df, act_df))
-early_sum = compare.summarize(width_df, metric="best_val_accuracy_early")
-best_early = early_sum["mean"].idxmax()
-narrow, widest = width_table.index[0], width_table.index[-1]
-cost_ratio = width_table.loc[widest, "seconds_per_epoch"] / width_table.loc[narrow, "seconds_per_epoch"]
-grid_means = grid_df.groupby(["depth", "width"])[METRIC].mean()
-grid_best = grid_means.idxmax()
 # Each choice for the recipe: the best variant only if it beats the 3×128 ReLU baseline by the
 # rule (paired by seed, 95 % interval above zero); otherwise the baseline stays.
-picks = {name: compare.choose(df, reference, metric=METRIC)
-         for name, df, reference in [("depth", depth_df, "depth 3"), ("width", narrow_df, "width 128"),
-                                     ("activation", act_df, "relu")]}
+sweeps = {"depth": depth_df, "width": narrow_df, "activation": act_df}
+picks = {name: compare.choose(df, experiments[name].reference, metric=METRIC)
+         for name, df in sweeps.items()}
 
 
-def ranking(summary):
-    return ", ".join(f"{v} {m:.3f}" for v, m in summary["mean"].sort_values(ascending=False).items())
+def decision(pick, df):
+    """What the rule decides, said after every variant's difference from the reference."""
+    if pick.variant != pick.reference:
+        return f"Chosen: *{pick.variant}*, the best mean and better by the rule"
+    table = compare.against(df, pick.reference, metric=METRIC)
+    better = list(table.loc[table["verdict"] == compare.BETTER, "variant"])
+    if not better:
+        return f"None is better by the rule, so *{pick.reference}* stays"
+    return (f"The best mean, *{pick.best}*, is not better by the rule (only "
+            f"{', '.join(f'*{v}*' for v in better)} is), so *{pick.reference}* stays")
 
+
+def versus(df, reference, metric=METRIC):
+    """Every other variant against `reference`, paired by seed, in words."""
+    return "; ".join(f"*{v}* {compare.difference(compare.paired(df, v, reference, metric=metric))}"
+                     for v in df["variant"].unique() if v != reference)
+
+
+depth_sum, width_sum = (compare.summarize(df, metric=METRIC) for df in (depth_df, narrow_df))
+# The best width within the cut, against the runner-up at the same budget and on the same seeds.
+early_best = compare.best(early_df, metric=EARLY)
+early_means = compare.summarize(early_df, metric=EARLY)["mean"]
+runner_up = early_means.drop(early_best.variant).idxmax()
+early_vs = compare.paired(early_df, early_best.variant, runner_up, metric=EARLY)
+# At so short a budget every width may still be learning: say so beside the ranking.
+early_flag = ("" if not late_early.loc[early_best.variant, "late"] else
+              f"all {len(late_early)} widths peaked in the last fifth of these epochs"
+              if late_early["late"].all() else "it peaked in the last fifth of these epochs")
+flagged = f" ⚑ {early_flag.capitalize()}." if early_flag else ""
+narrow, widest = early_table.index[0], early_table.index[-1]
+per_epoch = width_df.groupby("variant")["seconds_per_epoch"].mean()  # every run of each width
+cost_ratio = per_epoch[widest] / per_epoch[narrow]
+grid_ref = experiments["grid"].reference
+# The map's best cell other than the baseline's, against the baseline cell: paired by seed.
+grid_best = compare.summarize(grid_df, metric=METRIC)["mean"].drop(grid_ref).idxmax()
+grid_vs = compare.paired(grid_df, grid_best, grid_ref, metric=METRIC)
 
 Markdown(f"""
-* **Depth** (width 128): {picks['depth'].sentence}. Ranking: {ranking(depth_sum)}. From
+* **Depth** (width 128), each depth against *{picks['depth'].reference}*, paired by seed:
+  {versus(depth_df, picks['depth'].reference)}. {decision(picks['depth'], depth_df)}. From
   *{depth_table.index[0]}* to *{depth_table.index[-1]}* the parameters go from
-  {depth_table['params'].iloc[0]:,.0f} to {depth_table['params'].iloc[-1]:,.0f} and the seconds per
+  {depth_table['params'].iloc[0]:,} to {depth_table['params'].iloc[-1]:,} and the seconds per
   epoch from {depth_table['seconds_per_epoch'].iloc[0]:.2f} to {depth_table['seconds_per_epoch'].iloc[-1]:.2f}:
   the input layer holds most of the weights.
-* **Width** (depth 3, every width below {study.wide_from} with all seeds and epochs):
-  {picks['width'].sentence}. Ranking: {ranking(width_sum)}. Cut to the first {study.wide_epochs}
-  epochs for every width (the wide nets had {wide_df['seed'].nunique()} seeds and only those epochs),
-  the best is
-  *{best_early}* at {early_sum.loc[best_early, 'mean']:.3f}. The widest, *{widest}*
-  ({width_table.loc[widest, 'params']:,.0f} parameters), costs {cost_ratio:.0f}× the seconds per
+* **Width** (depth 3, the widths below {study.wide_from} with every seed and epoch), each width against
+  *{picks['width'].reference}*: {versus(narrow_df, picks['width'].reference)}.
+  {decision(picks['width'], narrow_df)}.
+* **Width within {study.wide_epochs} epochs** (every width cut to the wide nets' budget, on the
+  {early_df['seed'].nunique()} seeds every width has): the best mean is *{early_best.variant}* at
+  {compare.describe(compare.summarize(early_df, metric=EARLY), early_best.variant)}; against the
+  runner-up, {compare.sentence(early_vs)}{flagged} Each width against
+  *{picks['width'].reference}* at this budget: {versus(early_df, picks['width'].reference, metric=EARLY)}.
+  The widest, *{widest}*
+  ({early_table.loc[widest, 'params']:,} parameters), costs {cost_ratio:.0f}× the seconds per
   epoch of *{narrow}*.
-* **Depth × width** (the mean of {grid_df['seed'].nunique()} seeds per cell, no interval): the best
-  cell is {grid_best[0]}×{grid_best[1]} at {grid_means.max():.3f}, the worst is at {grid_means.min():.3f}.
-* **Activation** (3×128): {picks['activation'].sentence}. Ranking: {ranking(act_sum)}.
+* **Depth × width** (a map of {grid_df['seed'].nunique()} seeds per cell): the best cell other
+  than the baseline's, against it: {compare.sentence(grid_vs).rstrip('.')}.
+* **Activation** (3×128), each against *{picks['activation'].reference}*:
+  {versus(act_df, picks['activation'].reference)}. {decision(picks['activation'], act_df)}.
 """)
 
 # %%
@@ -256,21 +325,28 @@ chosen = {"widths": [width] * depth,
 
 report.publish(
     study, "02_architecture_activations",
-    headline=f"Depth: {picks['depth'].verdict_line}; width: {picks['width'].verdict_line}; "
-             f"activation: {picks['activation'].verdict_line}",
+    headline="; ".join(f"{name.capitalize()}: {p.verdict_line}"
+                       for name, p in picks.items()),
     numbers={"depth chosen": picks["depth"].variant,
-             "best depth": compare.describe(depth_sum, depth_sum["mean"].idxmax()),
+             "best depth": f"{depth_sum['mean'].idxmax()}, "
+                           f"{compare.describe(depth_sum, depth_sum['mean'].idxmax())}",
              "width chosen": picks["width"].variant,
-             "best width": compare.describe(width_sum, width_sum["mean"].idxmax()),
-             f"best width within {study.wide_epochs} epochs": best_early,
+             "best width": f"{width_sum['mean'].idxmax()}, "
+                           f"{compare.describe(width_sum, width_sum['mean'].idxmax())}",
+             f"best mean within {study.wide_epochs} epochs (every width)":
+                 f"{early_best.variant}, against the runner-up {runner_up}: "
+                 f"{compare.difference(early_vs)}" + (f"; ⚑ {early_flag}" if early_flag else ""),
              f"cost of {widest} vs {narrow}": f"{cost_ratio:.0f}×",
              "activation chosen": picks["activation"].variant},
     figure=tradeoff_path,
     choices=chosen,
     runs=[depth_df, width_df, grid_df, act_df],
-    tables={"depth": depth_table, "width": width_table, "activation": act_table},
-    findings=[finding(f"{p.best} against {p.reference} ({name}, best epoch)", p.comparison)
-              for name, p in picks.items() if p.comparison is not None],
+    tables={"depth": depth_table, "width": width_table, "width_cut": early_table,
+            "activation": act_table},
+    findings=[*(finding(f"{p.best} against {p.reference} ({name}, best epoch)", p.comparison)
+                for name, p in picks.items() if p.comparison is not None),
+              finding(f"{early_vs.a} against {early_vs.b} (width, best within the first "
+                      f"{study.wide_epochs} epochs)", early_vs)],
 )
 
 # %% [markdown]
@@ -288,7 +364,8 @@ for name, frame in frames.items():
                for d, w in zip(frame["depth"], frame["width"])]
     assert (frame["params"] == weights).all(), f"{name}: unexpected parameter count"
 assert len(pd.concat(frames.values()).drop_duplicates("key")) == n_runs, "plan and runs disagree"
-assert depth_table["params"].is_monotonic_increasing and width_table["params"].is_monotonic_increasing
+assert all(t["params"].is_monotonic_increasing for t in (depth_table, width_table, early_table))
+assert (early_df["best_epoch"] <= study.wide_epochs).all()
 assert (width_df["best_val_accuracy_early"] <= width_df["best_val_accuracy"]).all()
 assert chosen["activation"] in study.activations and len(chosen["widths"]) in study.depths
 assert grid_df.pivot_table(index="depth", columns="width", values="best_val_accuracy").notna().all().all()

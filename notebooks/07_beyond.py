@@ -16,10 +16,16 @@
 # %% [markdown]
 # # 07 · Beyond the recipe: a ladder to the best MLP in ten minutes, and a CNN for contrast
 #
-# 06's recipe trains for the reference recipe's 30 epochs. How far does an MLP
-# on raw pixels get if a run may train for up to ten minutes of a 2-core CPU? The goal, set
-# before any of this section's runs, is stated below the parameters: a test
-# accuracy for an MLP trained within the time budget.
+# **The goal** (the study's design target, not a result): «an MLP on raw pixels at ≥ 0.66 test accuracy, in ≤ 10 minutes of training per run»
+# on 2 cores of a CPU where `make bench` gives ours about 0.7 s per epoch. That speed
+# is the bench's reference 3×128 MLP, a measure of the CPU (benchmarks/results/bench.md),
+# not the speed of this page's far larger models; on a CPU where ours is slower, the
+# same budget allows proportionally more minutes. The goal was written down with the
+# ladder below, after an earlier version of this section had read the test set for
+# other models (they are listed in the Conclusions), as a step past the best MLP among them.
+#
+# 06's recipe trains for the reference recipe's 30 epochs. How far does an MLP on raw
+# pixels get, one change at a time, within that budget?
 #
 # **Method: a ladder.** Start from 06's recipe and try one change per step,
 # each on the best model so far: random flips and small shifts of the training
@@ -27,9 +33,10 @@
 # from examples), label smoothing (which keeps a model that sees many views of
 # each image from growing overconfident) and batch norm (which 03 compared on the
 # narrow 3×128 only, and the reference recipe keeps). Two more steps are one
-# parameter away (`steps`) and left out of the full profile for the study's time
-# budget: more width (which the augmented data may use) and a longer cosine schedule
-# (augmented data keeps giving something new to learn). A step is kept only if it is *better* on
+# parameter away (`steps`) and left out of the full profile for the study's cost (what a
+# from-nothing `make bench-report` takes, held to the study's time goal): more width
+# (which the augmented data may use) and a longer cosine schedule (augmented data keeps
+# giving something new to learn). A step is kept only if it is *better* on
 # validation than the model before it, paired by seed with its 95 % interval
 # (the study's rule, `cifar_mlp.compare`); otherwise the next step starts from
 # the model before it.
@@ -63,22 +70,22 @@ train_size = None  # None: the profile's (full: all 45,000 images left after val
 val_size = None  # None: the profile's (full: 5,000 images)
 results_dir = None  # None: the profile's run store (full: results/)
 steps = None  # changes tried in order: "augment", "widths", "label_smoothing", "batchnorm", "epochs"
-budget_minutes = None  # the most training time a run may take, on the CPU below (full: 10)
-goal = None  # the MLP test accuracy the ladder sets out to reach (full: 0.66)
+budget_minutes = None  # the most training time a run may take, on the goal's CPU (full: 10, the header's)
+goal = None  # the MLP test accuracy the ladder sets out to reach (full: 0.66, the header's)
 mlp_widths = None  # the width step's hidden layers, if "widths" is a step (full: 3×1024)
 augment = None  # the augmentation step: "flip", or "flip_shift" (and shifts of up to 4 pixels)
 label_smoothing = None  # the label smoothing step: the share of each target spread over the classes
 batchnorm = None  # the batch norm step: "before" or "after" the activation
 cnn_filters = None  # channels of the CNN's conv stages (full: 16, 32, 64)
-cnn_epochs = None  # the CNN's epochs that fit the budget (full: 10)
+cnn_epochs = None  # the CNN's epochs (full: 10); a contrast, not held to the MLP's time budget
 cnn_seeds = None  # the CNN's seeds (full: 3)
 
 # %%
 study = Beyond.from_notebook(globals())  # checks every parameter before anything trains
 START, METRIC = study.START, study.METRIC  # the ladder's first model; its validation score
-Markdown(f"**The goal**: an MLP on raw pixels at test accuracy ≥ {study.goal:.2f}, trained in "
-         f"≤ {study.budget_minutes:g} minutes per run on 2 cores of a CPU where `make bench` gives ours "
-         "about 0.7 s per epoch (benchmarks/results/bench.md); on a slower CPU the same run takes longer.")
+Markdown(f"**The goal in this profile**: an MLP at test accuracy ≥ {study.goal:.2f}, each run trained in "
+         f"≤ {study.budget_minutes:g} minutes on 2 cores of a CPU where `make bench` times its reference "
+         f"3×128 MLP at about {study.REFERENCE_BENCH:g} s per epoch.")
 
 # %% [markdown]
 # ## Data
@@ -146,6 +153,24 @@ recipe_of = " ".join([START, *ladder.steps.loc[ladder.steps["kept"], "model"]])
 # %% [markdown]
 # ## Results
 #
+# ### How training time is judged
+#
+# One rule judges every model's time on this page, in every table, figure and
+# sentence (`Beyond.budget`): a model's minutes are the wall time of the slowest of
+# all its stored runs here (every seed; the last ladder step and the ladder's MLP are
+# one model, trained twice), compilation and validation included. It is within the
+# budget when those minutes are at most the budget. The records name each run's CPU
+# but not its `make bench` speed, so the minutes are not scaled to the goal's CPU;
+# and runs trained with others sharing the 2 cores, so a run alone takes less. The
+# rule errs toward "over", never toward "within".
+
+# %%
+budget = study.budget(pd.concat([ladder.runs, final_df], ignore_index=True),
+                      same={study.FINAL: ladder.final_name})
+Markdown(f"Budget: {study.budget_minutes:g} minutes per run. The slowest runs counted here shared the "
+         f"CPU with up to {budget['runs_at_once'].max():.0f} runs at once (their own included).")
+
+# %% [markdown]
 # ### The ladder, on validation
 #
 # Each step against the model before it, paired by seed: the gain in points of
@@ -153,10 +178,9 @@ recipe_of = " ".join([START, *ladder.steps.loc[ladder.steps["kept"], "model"]])
 # when the interval lies above zero.
 
 # %%
-runs = ladder.runs.assign(minutes=ladder.runs["wall_seconds"] / 60)
-minutes = runs.groupby("variant")["minutes"].max()
-climbed = ladder.steps.assign(**{"minutes per run (slowest seed)":
-                                 ladder.steps["model"].map(minutes).round(1)})
+runs = ladder.runs
+climbed = ladder.steps.assign(**{"minutes (slowest run)": ladder.steps["model"].map(budget["minutes"]).round(1),
+                                 "within budget": ladder.steps["model"].map(budget["within_budget"])})
 shown = climbed.copy()
 shown[["diff", "ci_low", "ci_high"]] = (100 * shown[["diff", "ci_low", "ci_high"]]).round(2)
 shown["mean"] = shown["mean"].round(4)
@@ -173,17 +197,17 @@ plots.differences(tried.rename_axis("variant"), reference="the model before it",
 
 # %% [markdown]
 # Validation accuracy against the minutes of training of every model the
-# ladder trained (epochs times the median seconds per epoch of that model,
-# mean over seeds, band over seeds): where each model's time goes, and whether
-# more of it would still pay.
+# ladder trained (mean over seeds, band over seeds), each epoch at the pace of
+# the model's slowest run, so that each curve ends where the budget rule puts it:
+# where each model's time goes, and whether more of it would still pay.
 
 # %%
 hist = study.histories(runs)
-per_epoch = runs.groupby("variant")["seconds_per_epoch"].median()
-hist["minutes"] = hist["epoch"] * hist["variant"].map(per_epoch) / 60
+hist["minutes"] = hist["epoch"] * hist["variant"].map(budget["minutes"] / budget["epochs"])
 time_path = study.figures_dir / "07_accuracy_over_time.png"
 fig = plots.curves(hist, metrics=("val_accuracy",), x="minutes",
-                   title=f"Validation accuracy within a {study.budget_minutes:g}-minute budget")
+                   title=f"Validation accuracy against the {study.budget_minutes:g}-minute budget "
+                         "(each model at its slowest run's pace)")
 fig.axes[0].axvline(study.budget_minutes, color="grey", linestyle=":", linewidth=1.2)
 plots.save(fig, time_path.stem, study.figures_dir);
 
@@ -194,38 +218,42 @@ plots.save(fig, time_path.stem, study.figures_dir);
 # its epochs: it may still have been learning when its epochs ran out. The
 # cosine schedule anneals the rate to zero at the last epoch, so these models
 # tend to peak there by design. Whether more epochs pay is the ladder's
-# `epochs` step; the full profile leaves it out, because with flips and shifts
-# a longer run of the widest model would not fit the time budget.
+# `epochs` step. The full profile leaves it out, with the width step, for the
+# study's cost: what a from-nothing `make bench-report` takes is held to the
+# study's time goal (benchmarks/results/report.md, report_cuts.md). Both are one
+# parameter away (`steps`).
 
 # %%
-Markdown(compare.late_sentence(compare.budgets(pd.concat([runs, final_df], ignore_index=True))))
+late = compare.budgets(pd.concat([runs, final_df], ignore_index=True))
+untested = ("" if not late["late"].any() or "epochs" in study.steps else
+            " The ladder's `epochs` step, which would test whether a longer schedule pays, is left out of "
+            "this profile for cost: what these models reach with more epochs is untested here.")
+Markdown(compare.late_sentence(late) + untested)
 
 # %% [markdown]
 # ### The test set, read once
 #
 # Test accuracy of each final model (the checkpoint of its best validation
-# epoch), and what it cost: training minutes per run (validation every epoch
-# and compilation included; the slowest seed), seconds per epoch, weights, and
-# how many runs of its sweep trained at once, sharing the 2 cores: a run alone
-# takes less.
+# epoch), its weights, and its time by the budget rule: the minutes of its
+# slowest run, that run's seconds per epoch (these models', not the bench's
+# reference model of the goal), how many runs shared the 2 cores with it (a run
+# alone takes less), and the CPU it trained on.
 
 # %%
 test_sum = compare.summarize(final_df, metric="test_accuracy")
 val_sum = compare.summarize(final_df, metric=METRIC)
-cost = final_df.groupby("variant", sort=False).agg(
-    params=("params", "first"), epochs=("epochs_run", "max"),
-    seconds_per_epoch=("seconds_per_epoch", "median"), minutes=("minutes", "max"),
-    runs_at_once=("runs_at_once", "max"))  # runs of its sweep that shared the CPU with it
+cost = budget.loc[test_sum.index].join(final_df.groupby("variant")["params"].first())
+# Each model's minutes with the CPU they were measured on (its slowest run's): the final
+# models need not have trained on one machine, and minutes on a slower CPU are not minutes here.
+cpu_of = pd.Series({n: (publish.cpu_counts(study.results_dir, [cost.loc[n, "key"]]).most_common(1)
+                        or [("a CPU not recorded", 0)])[0][0] for n in cost.index})
 table = pd.DataFrame({"test accuracy": {n: compare.describe(test_sum, n) for n in test_sum.index},
-                      "val accuracy (best epoch)": {n: compare.describe(val_sum, n) for n in test_sum.index}}
-                     ).join(cost.round(2))
-table["within budget"] = table["minutes"] <= study.budget_minutes
-# Each model's minutes with the CPU they were measured on: the final models need not
-# have trained on one machine, and minutes on a slower CPU are not minutes here.
-table["trained on"] = pd.Series({n: publish.trained_on(study.results_dir, final_df[final_df["variant"] == n])
-                                 or "a CPU not recorded" for n in table.index})
-cpu_of = pd.Series({n: (publish.cpu_counts(study.results_dir, final_df[final_df["variant"] == n]).most_common(1)
-                        or [("a CPU not recorded", 0)])[0][0] for n in table.index})  # most of its runs'
+                      "val accuracy (best epoch)": {n: compare.describe(val_sum, n) for n in test_sum.index},
+                      "weights": cost["params"], "epochs": cost["epochs"],
+                      "minutes (slowest run)": cost["minutes"].round(1),
+                      "s/epoch (slowest run)": cost["seconds_per_epoch"].round(1),
+                      "runs at once (slowest run)": cost["runs_at_once"],
+                      "within budget": cost["within_budget"], "trained on": cpu_of})
 table
 
 # %%
@@ -248,14 +276,28 @@ plots.train_val(study.histories(final_df[final_df["variant"] == mlp]), metrics=(
 
 # %%
 kept = climbed[climbed["kept"]]
-most = cost["runs_at_once"].max()
-shared = ("an unrecorded number of runs" if most != most else "no other run of its sweep" if most <= 1
-          else f"up to {most:.0f} runs of its sweep")
 gain = compare.paired(final_df, mlp, START, metric="test_accuracy") if mlp != START else None
+vs_cnn = compare.paired(final_df, cnn, mlp, metric="test_accuracy")  # the same seeds, where both have them
 reached = "reaches" if test_sum.loc[mlp, "mean"] >= study.goal else "falls short of"
-over = table.index[~table["within budget"]].tolist()
+within = {n: "within" if cost.loc[n, "within_budget"] else "over" for n in cost.index}
+
+
+def timed(n):  # a final model's minutes by the budget rule, with what they were measured under
+    shared = cost.loc[n, "runs_at_once"]
+    return (f"{cost.loc[n, 'minutes']:.1f} minutes (the slowest of its {cost.loc[n, 'runs']} runs, "
+            + ("sharing not recorded" if shared != shared else f"{shared:.0f} at once")
+            + f", on {cpu_of[n]})")
+
+
 mixed = ("" if cpu_of.nunique() < 2 else " The final models trained on different CPUs ("
          + "; ".join(cpu_of.unique()) + "): their minutes compare only between models of one CPU.")
+# Disclosed, not used: test reads of this section's kinds of model that no page shows.
+earlier = study.earlier_test_reads(pd.concat([runs, final_df], ignore_index=True))
+earlier_line = ("No stored test read of an augmented MLP or a CNN is missing from this page." if earlier.empty
+                else f"Earlier versions of this section read the test set for {len(earlier)} models not on "
+                "this page (" + "; ".join(f"{n}: {compare.describe(earlier, n)}" for n in earlier.index)
+                + "). The goal was set after the earlier MLP's read, as a step past it, and the CNN's epochs "
+                "were cut after the earlier CNN's, for time; the ladder's steps were chosen on validation alone.")
 step_lines = "\n".join(
     f"  - *{r.step}*: {compare.signed(100 * r.diff)} points (95 % CI {compare.signed(100 * r.ci_low)} "
     f"to {compare.signed(100 * r.ci_high)}), {r.n} seeds: {r.verdict}, {r.note}"
@@ -265,33 +307,40 @@ Markdown(f"""
   steps kept:
 {step_lines}
 * **The goal.** The ladder's last model, *{mlp}* ({recipe_of}), reaches {compare.describe(test_sum, mlp)} test accuracy
-  and {reached} the goal of {study.goal:.2f}. It trains for {cost.loc[mlp, 'minutes']:.1f} minutes
-  (the slowest seed) on {table.loc[mlp, 'trained on']}.
-* **Against its start.** {compare.sentence(gain) + " (test set)" if gain else "No step was kept."}
+  and {reached} the goal of {study.goal:.2f}. By the budget rule it trains in {timed(mlp)}:
+  {within[mlp]} the {study.budget_minutes:g}-minute budget.
+* **Against its start, on the test set.** {compare.sentence(gain) if gain else "No step was kept."}
   06's recipe: {compare.describe(test_sum, START)}.
 * **The CNN contrast.** The {cnn} ({cost.loc[cnn, 'params']:,} weights, {cost.loc[cnn, 'epochs']} epochs,
-  {cost.loc[cnn, 'minutes']:.1f} minutes on {table.loc[cnn, 'trained on']}) reaches {compare.describe(test_sum, cnn)} test accuracy, with
-  {cost.loc[mlp, 'params'] / cost.loc[cnn, 'params']:.0f}× fewer weights than the ladder's MLP.
-  Convolutions share each filter across the image and see neighbouring pixels together; an MLP has
-  to learn every position separately, which is its ceiling.
-* **Budget.** {"Every final model trained within " + f"{study.budget_minutes:g}" + " minutes per run"
-               if not over else "Over the budget: " + ", ".join(f"{n} ({table.loc[n, 'minutes']:.1f} minutes "
-               f"on {table.loc[n, 'trained on']})" for n in over)}, as measured with {shared} sharing
-  the CPU; the budget is set for the CPU the goal names.{mixed}
+  {timed(cnn)}) reaches {compare.describe(test_sum, cnn)} test accuracy, with
+  {cost.loc[mlp, 'params'] / cost.loc[cnn, 'params']:.0f}× fewer weights than the ladder's MLP; against it on the
+  test set, paired by seed: {compare.difference(vs_cnn)}.
+  {"It is outside the MLP's time budget: a contrast, not a candidate for the goal. " if within[cnn] == "over" else ""}Convolutions
+  share each filter across the image and see neighbouring pixels together; an MLP has to learn every position
+  separately, which is its ceiling.
+* **Budget** (the rule of *How training time is judged*, {study.budget_minutes:g} minutes per run):
+  {"; ".join(f"*{n}* {within[n]}, {cost.loc[n, 'minutes']:.1f} minutes" for n in cost.index)}. The minutes
+  are as recorded, with other runs sharing the 2 cores, and not scaled to the goal's CPU.{mixed}
+* **Peaked late.** {compare.late_sentence(late)}{untested}
+* **Earlier test reads.** {earlier_line}
 """)
 
 # %%
 report.publish(
     study, "07_beyond",
     headline=f"A ladder from 06's recipe, {len(kept)} of {len(climbed)} steps kept: the MLP reaches "
-             f"{compare.describe(test_sum, mlp)} test accuracy in ≤ {cost.loc[mlp, 'minutes']:.0f} minutes "
-             f"(goal {study.goal:.2f}: {reached.replace('falls short of', 'missed')}); "
-             f"a compact CNN {compare.describe(test_sum, cnn)}",
+             f"{compare.describe(test_sum, mlp)} test accuracy (goal {study.goal:.2f}: "
+             f"{reached.replace('falls short of', 'missed')}), its slowest run {cost.loc[mlp, 'minutes']:.1f} "
+             f"minutes as recorded ({within[mlp]} the {study.budget_minutes:g}-minute budget); a compact CNN "
+             f"{compare.describe(test_sum, cnn)} in {cost.loc[cnn, 'minutes']:.1f} minutes ({within[cnn]} it)",
     numbers={f"{mlp}, test accuracy": compare.describe(test_sum, mlp),
-             f"{mlp}, training minutes": f"{cost.loc[mlp, 'minutes']:.1f} on {cpu_of[mlp]}",
+             f"{mlp}, training minutes (slowest run)": f"{cost.loc[mlp, 'minutes']:.1f} on {cpu_of[mlp]}, "
+                                                       f"{within[mlp]} the budget",
              f"{START}, test accuracy": compare.describe(test_sum, START),
              f"{cnn}, test accuracy": compare.describe(test_sum, cnn),
-             f"{cnn}, training minutes": f"{cost.loc[cnn, 'minutes']:.1f} on {cpu_of[cnn]}",
+             f"{cnn} − {mlp}, test accuracy": compare.difference(vs_cnn),
+             f"{cnn}, training minutes (slowest run)": f"{cost.loc[cnn, 'minutes']:.1f} on {cpu_of[cnn]}, "
+                                                       f"{within[cnn]} the budget",
              f"MLP goal {study.goal:.2f}": reached.replace("falls short of", "missed")},
     figure=ladder_path,
     runs=[runs, final_df],
@@ -301,7 +350,8 @@ report.publish(
                         anchor="The ladder, on validation")
                 for r in kept.itertuples()],
               *([finding(f"The ladder's MLP ({recipe_of}) against 06's recipe, test set", gain)]
-                if gain else [])],
+                if gain else []),
+              finding(f"The {cnn} against {mlp}, test set", vs_cnn)],
 )
 
 # %% [markdown]
@@ -316,6 +366,8 @@ assert (climbed["n"].isin([0, len(study.seeds)])).all(), "a step did not pair ev
 assert (final_df.loc[final_df["variant"] != cnn, "test_accuracy"] > 0.15).all(), \
     "an MLP is barely above chance (0.1) on test"
 assert final_df.loc[final_df["variant"] == cnn, "params"].iloc[0] < cost.loc[mlp, "params"]
+assert mlp == START or budget.loc[mlp, "minutes"] == budget.loc[ladder.final_name, "minutes"], \
+    "one model, two budget judgements"
 assert (hist.groupby(["variant", "seed"])["loss"].agg(lambda s: s.iloc[-1] < s.iloc[0])).all(), \
     "training loss did not fall"
 if study.profile == "full":

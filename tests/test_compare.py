@@ -187,6 +187,17 @@ def test_words_never_hide_the_seeds_or_print_a_zero_spread():
     assert re.search(r"^0\.0 points", compare.difference(c)), "no signed zero"
 
 
+def test_an_interval_end_that_decides_the_verdict_never_rounds_to_zero():
+    # A "better" whose interval starts at +0.016 points must not read "CI 0.0 to …".
+    close = compare.Comparison("a", "b", "val_accuracy", diff=0.006, ci_low=0.00016,
+                               ci_high=0.012, n=5, verdict=compare.BETTER)
+    assert "(95 % CI +0.02 to +1.2), 5 seeds" in compare.sentence(close)
+    below = compare.Comparison("a", "b", "val_accuracy", diff=-0.004, ci_low=-0.008,
+                               ci_high=-7e-5, n=5, verdict=compare.WORSE)
+    assert "CI −0.8 to −0.01)" in compare.difference(below)
+    assert compare.bound(0.0) == "0.0" and compare.bound(2.345) == "+2.3"
+
+
 # --- One accuracy on N images, two models on the same images --------------------------------
 
 def test_wilson_interval_matches_the_published_value():
@@ -358,7 +369,10 @@ def test_choose_keeps_the_reference_unless_the_best_beats_it():
     kept = compare.choose(noisy, "ref", metric="acc")
     assert kept.best == "big" and kept.variant == "ref"
     assert kept.comparison.verdict == compare.NO_DIFFERENCE and "*ref* stays" in kept.sentence
-    assert compare.choose(clear, "big", metric="acc").comparison is None
+    on_top = compare.choose(clear, "big", metric="acc")  # the reference has the best mean
+    assert on_top.comparison is None and on_top.variant == "big"
+    assert on_top.decisive is on_top.runner_up and on_top.runner_up.a == "ref"
+    assert on_top.verdict_line.startswith("ref −3.0 points") and "so big stays" in on_top.verdict_line
     with pytest.raises(ValueError, match="unknown variant 'ref'"):
         compare.choose(clear.replace("ref", "other"), "ref", metric="acc")
 

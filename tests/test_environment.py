@@ -39,3 +39,20 @@ def test_the_cpus_widest_vector_extension_tells_apart_cpus_of_one_name():
     assert environment.cpu_vector(f"model name\t: AMD EPYC\n{flags} avx512f avx512bw\n") == "AVX-512"
     assert environment.cpu_vector("flags\t: fpu sse2\n") is None
     assert environment.cpu_vector("") is None
+
+
+def test_the_commit_is_dirty_for_changed_sources_not_for_rerendered_reports(tmp_path, monkeypatch):
+    def git(*args):
+        subprocess.run(["git", "-C", str(tmp_path), *args], check=True, capture_output=True)
+
+    (tmp_path / "reports").mkdir()
+    (tmp_path / "reports" / "index.html").write_text("old page")
+    (tmp_path / "study.py").write_text("x = 1")
+    git("init", "-q")
+    git("add", ".")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "first")
+    monkeypatch.setenv("CIFAR_MLP_ROOT", str(tmp_path))
+    (tmp_path / "reports" / "index.html").write_text("new page")
+    assert not environment.commit().endswith("+dirty")
+    (tmp_path / "study.py").write_text("x = 2")
+    assert environment.commit().endswith("+dirty")

@@ -369,8 +369,9 @@ def test_index_shows_sections_not_run(tmp_path):
     page = render.index_page(cards, findings, stamp)
     assert 'class="badge not-run"' in page and "Later &lt;study&gt;" in page
     assert "03_later.html" not in page  # no page to link to yet
-    assert [render.fmt(v) for v in (0.51234, 394634, 1234.5, 7.246, 0.005533, "0.52 ± 0.01")] == [
-        "0.512", "394,634", "1,234", "7.25", "0.006", "0.52 ± 0.01"]
+    assert [render.fmt(v) for v in (0.51234, 394634, 1234.5, 7.246, 0.005533, "0.52 ± 0.01",
+                                    0.0003, 0.0)] == [
+        "0.512", "394,634", "1,234", "7.25", "0.006", "0.52 ± 0.01", "0.0003", "0.000"]
 
 
 def test_a_card_with_many_numbers_spans_the_index(tmp_path):
@@ -379,11 +380,17 @@ def test_a_card_with_many_numbers_spans_the_index(tmp_path):
         "headline": "h", "numbers": {f"claim {i}": "confirmed" for i in range(10)}})
     few = report.SectionResult("05_y", "05 · Few", "ok", 1.0,
                                summary={"headline": "h", "numbers": {"a": 0.5}})
-    cards, findings, unresolved = render.index_content([few, many], tmp_path)
-    assert [c["wide"] for c in cards] == [False, True]
-    assert cards[1]["numbers_href"] == "06_x.html#Results" and unresolved == []
+    other = report.SectionResult("04_z", "04 · Other", "ok", 1.0,
+                                 summary={"headline": "h", "numbers": {"a": 0.5}})
+    cards, findings, unresolved = render.index_content([other, few, many], tmp_path)
+    assert [c["wide"] for c in cards] == [False, False, True]
+    assert cards[2]["numbers_href"] == "06_x.html#Results" and unresolved == []
     # Without published findings, each section's headline stands in, linked to its card.
-    assert [f["href"] for f in findings] == ["#card-05_y", "06_x.html"]
+    assert [f["href"] for f in findings] == ["#card-04_z", "#card-05_y", "06_x.html"]
+    # A narrow card alone in its row before a wide one is widened: no hole, no reordering.
+    cards, _, _ = render.index_content([few, many, other], tmp_path)
+    assert [(c["name"], c["wide"]) for c in cards] == [("05_y", True), ("06_x", True),
+                                                      ("04_z", False)]
 
 
 # ---------------------------------------------------------------- provenance
@@ -481,3 +488,12 @@ def test_a_card_figure_takes_its_alt_text_from_the_png(tmp_path):
     cards, _, _ = render.index_content(sections, tmp_path)
     assert [c["alt"] for c in cards] == ["Dropout: accuracy by rate, 3 seeds",
                                          "02_b title, key figure: h"]
+
+
+def test_the_index_lists_stored_test_reads_that_no_page_shows(tmp_path):
+    stamp = provenance.stamp("smoke") | {"total_seconds": 0.0}
+    reads = {"shown": 10, "unshown": [{"model": "3×1024 MLP, 40 epochs", "accuracy": "0.646 (3 seeds)"}]}
+    page = render.index_page([], [], stamp, reads)
+    assert "10 runs on these pages read it" in page and "for 1 model no page shows" in page
+    assert "3×1024 MLP, 40 epochs, 0.646 (3 seeds)." in page
+    assert "The test set" not in render.index_page([], [], stamp)  # nothing read: nothing said

@@ -269,23 +269,32 @@ class Choice:
     best: str                         # the best by mean
     reference: str
     comparison: Comparison | None     # best − reference (None when the reference is the best)
+    runner_up: Comparison | None = None  # when the reference is the best: the next − reference
+
+    @property
+    def decisive(self) -> Comparison | None:
+        """The comparison the choice rests on: the best against the reference, or, when the
+        reference has the best mean, the runner-up against it."""
+        return self.comparison if self.comparison is not None else self.runner_up
 
     @property
     def sentence(self) -> str:
-        if self.comparison is None:
+        c = self.decisive
+        if c is None:
             return f"the reference *{self.reference}* has the best mean, so it stays"
-        kept = (f"*{self.best}* is chosen" if self.variant == self.best
+        kept = (f"*{self.best}* is chosen" if self.variant != self.reference
                 else f"*{self.reference}* stays")
-        return f"{sentence(self.comparison).rstrip('.')}; {kept}"
+        return f"{sentence(c).rstrip('.')}; {kept}"
 
     @property
     def verdict_line(self) -> str:
-        """Short, for a headline: 'width 512, +1.1 points (95 % CI −0.9 to +3.1), 3 seeds: no
-        detectable difference from width 128, so width 128 stays'."""
-        if self.comparison is None:
-            return f"{self.reference} (best mean)"
-        tail = "chosen" if self.variant == self.best else f"so {self.reference} stays"
-        return f"{self.best} {difference(self.comparison)} against {self.reference}, {tail}"
+        """Short, for a headline: 'width 512 +1.1 points (95 % CI −0.9 to +3.1), 3 seeds: no
+        detectable difference against width 128, so width 128 stays'."""
+        c = self.decisive
+        if c is None:
+            return f"{self.reference} (the only variant)"
+        tail = "chosen" if self.variant == c.a else f"so {self.reference} stays"
+        return f"{c.a} {difference(c)} against {c.b}, {tail}"
 
 
 def choose(runs: pd.DataFrame, reference: str, *, metric: str,
@@ -295,9 +304,15 @@ def choose(runs: pd.DataFrame, reference: str, *, metric: str,
     A choice that is inside the noise does not enter the recipe: the reference's
     setting stays, and the page says why.
     """
-    top = best(runs, metric=metric, higher_is_better=higher_is_better).variant
+    ranked = best(runs, metric=metric, higher_is_better=higher_is_better)
+    top = ranked.variant
     if top == reference:
-        return Choice(reference, top, reference, None)
+        others = summarize(runs, metric=metric)["mean"].drop(reference).dropna()
+        if others.empty:
+            return Choice(reference, top, reference, None)
+        second = others.idxmax() if higher_is_better else others.idxmin()
+        return Choice(reference, top, reference, None, paired(
+            runs, second, reference, metric=metric, higher_is_better=higher_is_better))
     c = paired(runs, top, reference, metric=metric, higher_is_better=higher_is_better)
     return Choice(top if c.verdict == BETTER else reference, top, reference, c)
 
@@ -347,6 +362,15 @@ def signed(value: float, digits: int = 1) -> str:
     return text.replace("-", MINUS)
 
 
+def bound(value: float, digits: int = 1) -> str:
+    """An interval's end, signed like `signed`, with as many more digits as it takes (up to
+    three) not to round a nonzero end to 0: '+0.02', not '0.0', where the verdict hangs on it."""
+    for shown in range(digits, digits + 4):
+        if value != value or round(value, shown) != 0:
+            return signed(value, shown)
+    return signed(value, digits)
+
+
 def _scaled(unit: str) -> float:
     return 100.0 if unit == "points" else 1.0  # accuracy differences are read in points
 
@@ -381,8 +405,8 @@ def _numbers(diff: float, low: float, high: float, n: int, unit: str, digits: in
     text = signed(diff * scale, digits) + _unit(unit)
     if n == 1:
         return f"{text}, 1 {count[:-1]}"
-    return (f"{text} ({CONFIDENCE:.0%} CI {signed(low * scale, digits)} to "
-            f"{signed(high * scale, digits)}), {n:,} {count}").replace("%", " %")
+    return (f"{text} ({CONFIDENCE:.0%} CI {bound(low * scale, digits)} to "
+            f"{bound(high * scale, digits)}), {n:,} {count}").replace("%", " %")
 
 
 def difference(c: Comparison, unit: str = "points", digits: int = 1) -> str:

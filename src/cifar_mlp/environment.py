@@ -79,7 +79,11 @@ def usable_cores() -> int | None:
 
 
 def commit() -> str | None:
-    """The checkout's commit, "+dirty" if tracked files changed; None outside a git checkout."""
+    """The checkout's commit, "+dirty" if tracked files changed; None outside a git checkout.
+
+    The rendered reports are not sources: a render from a clean commit stays clean while
+    it rewrites them, and the reports committed after it name the commit they came from.
+    """
     def git(*args):
         try:
             return subprocess.run(["git", "-C", str(paths.project_root()), *args], check=True,
@@ -90,4 +94,5 @@ def commit() -> str | None:
     head = git("rev-parse", "--short", "HEAD")
     if not head:
         return None
-    return head + ("+dirty" if git("status", "--porcelain", "--untracked-files=no") else "")
+    changed = git("status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)reports")
+    return head + ("+dirty" if changed else "")

@@ -27,6 +27,7 @@ import seaborn as sns
 from matplotlib import font_manager
 from matplotlib.transforms import Bbox
 
+from cifar_mlp.compare import bound, signed
 from cifar_mlp.data import CLASS_NAMES
 
 LABELS = {"val_accuracy": "validation accuracy", "accuracy": "training accuracy",
@@ -663,8 +664,8 @@ def differences(diffs: pd.DataFrame, reference: str | None = None, metric: str =
         shown[verdict] = ax.plot(mean, y, style["marker"], color=style["color"], markersize=8,
                                  markerfacecolor=style["color"] if filled else "white",
                                  markeredgewidth=2, zorder=3, label=style["label"])[0]
-        spread = "" if low != low else f" ({_signed(low)} to {_signed(high)})"
-        numbers.append(f"{_signed(mean)}{spread}")
+        spread = "" if low != low else f" ({bound(low)} to {bound(high)})"
+        numbers.append(f"{signed(mean)}{spread}")
     ax.set_yticks(range(len(diffs)), [f"{v} ({_seeds(n, paired=True)})" for v, n in counts.items()])
     _numbers_column(ax, numbers)
     ax.margins(x=0.08)
@@ -681,7 +682,3 @@ def differences(diffs: pd.DataFrame, reference: str | None = None, metric: str =
                  f"{_seed_range(counts)} paired seeds; {tally}")
     return _finish(fig, name, folder, alt or described)
 
-
-def _signed(value: float) -> str:
-    """+2.6 or −0.4 (a true minus sign), one decimal: a tenth of a point is 0.001."""
-    return f"{value:+.1f}".replace("-", "−")

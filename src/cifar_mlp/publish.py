@@ -176,7 +176,7 @@ def finding(text: str, comparison, anchor: str | None = None, unit: str = "point
     `unit="points"` reads an accuracy difference ×100, as `compare.difference` does;
     any other unit (say "epochs") prints the metric's own numbers.
     """
-    from cifar_mlp.compare import signed as signed_number
+    from cifar_mlp.compare import bound, signed as signed_number
 
     scale = 100.0 if unit == "points" else 1.0
 
@@ -186,7 +186,7 @@ def finding(text: str, comparison, anchor: str | None = None, unit: str = "point
     found = {"text": text, "effect": signed(comparison.diff) + (f" {unit}" if unit else ""),
              "seeds": int(comparison.n), "verdict": comparison.verdict}
     if comparison.n > 1:  # one seed has no interval
-        found["ci"] = f"{signed(comparison.ci_low)} to {signed(comparison.ci_high)}"
+        found["ci"] = f"{bound(comparison.ci_low * scale, digits)} to {bound(comparison.ci_high * scale, digits)}"
     if anchor:
         found["anchor"] = anchor
     return check_findings([found])[0]

@@ -193,10 +193,13 @@ def resolve_anchor(anchor: str | None, ids: set[str]) -> str | None:
 
 # ---------------------------------------------------------------- the index
 
-def index_page(cards: list[dict], findings: list[dict], stamp: dict) -> str:
-    """The study's front page: question, findings, one card per section, provenance."""
+def index_page(cards: list[dict], findings: list[dict], stamp: dict, reads: dict | None = None) -> str:
+    """The study's front page: question, findings, which runs read the test set, one card
+    per section, provenance. `reads`: {"shown": runs on the pages that read the test set,
+    "unshown": [{"model", "accuracy"}] for stored test reads no page shows}."""
     return _environment().get_template("index.html.j2").render(
-        cards=cards, findings=findings, stamp=stamp, ok=sum(c["status"] == "ok" for c in cards))
+        cards=cards, findings=findings, stamp=stamp, ok=sum(c["status"] == "ok" for c in cards),
+        reads=reads or {"shown": 0, "unshown": []})
 
 
 def index_content(results, out: Path) -> tuple[list[dict], list[dict], list[str]]:
@@ -238,7 +241,18 @@ def index_content(results, out: Path) -> tuple[list[dict], list[dict], list[str]
                              "tone": VERDICT_TONE.get(finding.get("verdict"), "verdict"),
                              "href": link(finding.get("anchor"), f"finding {i}")
                              or f"#card-{r.name}"})
-    return cards, findings, unresolved
+    return _in_reading_order(cards), findings, unresolved
+
+
+def _in_reading_order(cards: list[dict]) -> list[dict]:
+    """Cards in section order with no hole beside a full-width card: a narrow card left
+    alone in its row before one is widened too (rather than filled by a later section)."""
+    alone = 0
+    for i, card in enumerate(cards):
+        if card["wide"] and alone % 2:
+            cards[i - 1]["wide"] = True
+        alone = 0 if card["wide"] else alone + 1
+    return cards
 
 
 def _environment():
@@ -255,14 +269,16 @@ def _environment():
 # ---------------------------------------------------------------- formats and helpers
 
 def fmt(value) -> str:
-    """One format per kind: counts with separators, fractions to 3 decimals."""
+    """One format per kind: counts with separators, fractions to 3 decimals, and what
+    3 decimals would show as 0.000 (a learning rate of 3e-4) in two significant digits."""
     if isinstance(value, str):
         return value
     if isinstance(value, int):
         return f"{value:,}"
     size = abs(value)
     return (f"{value:,.0f}" if size >= 1000 else f"{value:.1f}" if size >= 10
-            else f"{value:.2f}" if size >= 1 else f"{value:.3f}")
+            else f"{value:.2f}" if size >= 1 else f"{value:.3f}" if size >= 0.0005 or not size
+            else f"{value:.2g}")
 
 
 def duration(seconds: float | None) -> str:

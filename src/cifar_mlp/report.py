@@ -22,7 +22,7 @@ import sys
 import time
 from pathlib import Path
 
-from cifar_mlp import paths, provenance, render
+from cifar_mlp import compare, paths, provenance, render, test_reads
 from cifar_mlp.config import PROFILES
 # What notebooks call, kept importable from here: `report.publish(study, ...)`.
 from cifar_mlp.provenance import cpu_model
@@ -176,8 +176,21 @@ def build(profile: str, only=None, out=None, notebooks_dir=None) -> list[Section
         print(f"warning: {line}", flush=True)
     (out / "provenance.json").write_text(json.dumps(stamp, indent=2, ensure_ascii=False),
                                          encoding="utf-8")
-    (out / "index.html").write_text(render.index_page(cards, findings, stamp), encoding="utf-8")
+    (out / "index.html").write_text(render.index_page(cards, findings, stamp,
+                                                      _test_reads(results, profile)),
+                                    encoding="utf-8")
     return results
+
+
+def _test_reads(results, profile: str) -> dict:
+    """How many stored runs read the test set on the pages, and those on no page."""
+    shown = {run["key"] for r in results for run in (r.summary or {}).get("runs", [])}
+    root = paths.profile_dirs(profile)["results"]
+    read = test_reads.stored(root)
+    unshown = test_reads.unshown(shown, root)
+    return {"shown": int(read["key"].isin(shown).sum()) if not read.empty else 0,
+            "unshown": [{"model": name, "accuracy": compare.describe(unshown, name)}
+                        for name in unshown.index]}
 
 
 def _run_section(nb: Path, out: Path, profile: str, stamp: dict, titles: dict,

@@ -164,15 +164,17 @@ class Study:
         from cifar_mlp import sweep
         return sweep.plan(*((e.variants, e.seeds) for e in experiments), root=self.results_dir)
 
-    def run(self, experiment) -> pd.DataFrame:
+    def run(self, experiment, quiet: bool = False) -> pd.DataFrame:
         """Every run of an experiment, read from the store or trained: one row per run.
 
         Where training is forbidden (a render), a missing run names the section
-        that declares it and the command that trains it.
+        that declares it and the command that trains it. `quiet` drops the progress
+        lines, for a page that reads another section's runs.
         """
         from cifar_mlp import sweep
         try:
-            return sweep.sweep(experiment.variants, experiment.seeds, root=self.results_dir)
+            return sweep.sweep(experiment.variants, experiment.seeds, root=self.results_dir,
+                               quiet=quiet)
         except sweep.TrainingForbidden as e:
             only = f"make report ONLY={self.SECTION}" + (" PROFILE=smoke" if self.profile == "smoke" else "")
             raise sweep.TrainingForbidden(

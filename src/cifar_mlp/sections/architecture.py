@@ -31,17 +31,23 @@ class Architecture(Study):
     def experiments(self) -> dict[str, Experiment]:
         narrow = [w for w in self.widths if w < self.wide_from]
         wide = [w for w in self.widths if w >= self.wide_from]
+        base = self.base()
+
+        def judged(variants, seeds):
+            # Each variant is judged against the 3×128 ReLU baseline, when the sweep holds it.
+            return Experiment(variants, seeds, reference=next(
+                (name for name, config in variants.items() if config == base), None))
+
         found = {
-            "depth": Experiment({f"depth {d}": self.base(widths=[128] * d) for d in self.depths},
-                                self.seeds),
-            "width": Experiment({f"width {w}": self.base(widths=[w] * 3) for w in narrow}, self.seeds),
+            "depth": judged({f"depth {d}": self.base(widths=[128] * d) for d in self.depths},
+                            self.seeds),
+            "width": judged({f"width {w}": self.base(widths=[w] * 3) for w in narrow}, self.seeds),
             # Wide nets cost up to 34× the 3×128: three seeds, fewer epochs, shown apart.
             "wide": Experiment({f"width {w}": self.base(widths=[w] * 3, epochs=self.wide_epochs)
                                 for w in wide}, self.seeds[:3]),
             # A map, not a decision: three seeds, the fewest any variant shown gets.
-            "grid": Experiment({f"{d}×{w}": self.base(widths=[w] * d)
-                                for d in self.grid_depths for w in self.grid_widths}, self.seeds[:3]),
-            "activation": Experiment({a: self.base(activation=a) for a in self.activations},
-                                     self.seeds, reference="relu" if "relu" in self.activations else None),
+            "grid": judged({f"{d}×{w}": self.base(widths=[w] * d)
+                            for d in self.grid_depths for w in self.grid_widths}, self.seeds[:3]),
+            "activation": judged({a: self.base(activation=a) for a in self.activations}, self.seeds),
         }
         return {name: e for name, e in found.items() if e.variants}

@@ -98,16 +98,16 @@ class Optimizers(Study):
         return Experiment({f"{k}, {s}": tuned[k].replace(schedule=s)
                            for k in self.optimizers for s in SCHEDULES}, self.seeds)
 
-    def stages(self) -> "Stages":
+    def stages(self, quiet: bool = False) -> "Stages":
         """The three stages through the store, each choosing by the mean over the tuning seeds."""
         rate_runs = self.rates()
-        rates = self.run(rate_runs)
+        rates = self.run(rate_runs, quiet)
         best_lr = pick(rates)
         own_runs = self.own({k: rate_runs.variants[v] for k, v in best_lr["variant"].items()})
-        own = self.run(own_runs)
+        own = self.run(own_runs, quiet)
         tuned = pick(own)
         final_runs = self.final({k: own_runs.variants[v] for k, v in tuned["variant"].items()})
-        return Stages(rates, best_lr, own, tuned, self.run(final_runs),
+        return Stages(rates, best_lr, own, tuned, self.run(final_runs, quiet),
                       {"rates": rate_runs, "own": own_runs, "final": final_runs})
 
     def experiments(self) -> dict[str, Experiment]:
