@@ -266,8 +266,8 @@ report.publish(
     headline=f"Each optimizer at its own tuned rate: {const_best} has the best mean at a constant "
              f"rate, {warm_best} with warmup + cosine; for the recipe: "
              f"{pick.verdict_line if pick else warm_best}",
-    numbers={"best mean, constant rate": f"{const_best} {acc[const_name]}",
-             "best mean, warmup + cosine": f"{warm_best} {acc[warm_name]}",
+    numbers={f"highest mean, constant rate (last of {study.epochs} epochs)": f"{const_best} {acc[const_name]}",
+             f"highest mean, warmup + cosine (last of {study.epochs} epochs)": f"{warm_best} {acc[warm_name]}",
              **{f"{opt} lr": float(tuned.loc[opt, "lr"]) for opt in study.optimizers},
              "better with the schedule": f"{gaining} of {len(schedule_effect)} optimizers"},
     figure=final_path,

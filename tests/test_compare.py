@@ -192,6 +192,7 @@ def test_an_interval_end_that_decides_the_verdict_never_rounds_to_zero():
     close = compare.Comparison("a", "b", "val_accuracy", diff=0.006, ci_low=0.00016,
                                ci_high=0.012, n=5, verdict=compare.BETTER)
     assert "(95 % CI +0.02 to +1.2), 5 seeds" in compare.sentence(close)
+    assert compare.numbers(close) == "+0.6 points (95 % CI +0.02 to +1.2), 5 seeds"  # no verdict
     below = compare.Comparison("a", "b", "val_accuracy", diff=-0.004, ci_low=-0.008,
                                ci_high=-7e-5, n=5, verdict=compare.WORSE)
     assert "CI −0.8 to −0.01)" in compare.difference(below)
@@ -412,3 +413,19 @@ def test_budgets_flag_a_variant_that_peaks_in_the_last_fifth_of_its_epochs():
         compare.budgets(frame, share=1.5)
     with pytest.raises(ValueError, match="no column 'best_epoch'"):
         compare.budgets(frame.drop(columns="best_epoch"))
+    # A run two experiments both read (a shared reference) is one run in the mean.
+    keyed = frame.assign(key=[f"k{i}" for i in range(6)])
+    twice = pd.concat([keyed, keyed.iloc[[4]].assign(best_epoch=9)])
+    assert compare.budgets(twice).loc["stopped", "best_epoch"] == 10
+
+
+def test_readable_shows_differences_in_points_and_a_dash_for_the_reference():
+    table = pd.DataFrame({"variant": ["ref", "a"], "n": [5, 5], "mean": [0.5, 0.51],
+                          "diff": [math.nan, 0.006], "ci_low": [math.nan, -7e-5],
+                          "ci_high": [math.nan, 0.012], "verdict": ["reference", "no detectable difference"]})
+    shown = compare.readable(table.set_index("variant"))
+    assert list(shown.columns) == ["n", "mean", "difference (points)", "95 % CI low", "95 % CI high",
+                                   "verdict"]
+    assert shown.loc["ref"].tolist()[2:5] == ["–", "–", "–"]
+    assert shown.loc["a"].tolist()[2:5] == ["+0.6", "−0.01", "+1.2"]
+    assert table["diff"].isna().sum() == 1  # the numbers themselves are untouched

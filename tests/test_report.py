@@ -260,6 +260,18 @@ def test_publish_writes_findings_tables_and_runs(study, tmp_path):
         report.publish(study, "03_x", "h", {}, runs=pd.DataFrame({"seed": [0]}))
 
 
+def test_a_finding_on_a_variant_that_peaked_late_carries_the_flag(study, tmp_path):
+    frame = pd.DataFrame({"key": ["k1", "k2", "k3", "k4"], "variant": ["a", "a", "b", "b"],
+                          "seed": [0, 1, 0, 1], "epochs": [15] * 4, "best_epoch": [14, 13, 5, 6]})
+    found = [{"text": "a against b", "variants": ["a", "b"]}, {"text": "b alone", "variants": ["b"]}]
+    report.publish(study, "03_x", "h", {}, runs=frame, findings=found)
+    late, settled = json.loads((tmp_path / "summaries" / "03_x.json").read_text())["findings"]
+    assert late["late"] == "⚑ peaked in the last fifth of its epochs: a (13.5 of 15)"
+    assert "late" not in settled
+    with pytest.raises(TypeError, match="variants='a' must be a list"):
+        report.publish(study, "03_x", "h", {}, findings=[{"text": "t", "variants": "a"}])
+
+
 def test_choices_names_the_command_that_publishes_them(study):
     with pytest.raises(FileNotFoundError, match=r"make report ONLY=02_arch PROFILE=smoke"):
         report.choices(study, ["02_arch"])
@@ -387,10 +399,11 @@ def test_a_card_with_many_numbers_spans_the_index(tmp_path):
     assert cards[2]["numbers_href"] == "06_x.html#Results" and unresolved == []
     # Without published findings, each section's headline stands in, linked to its card.
     assert [f["href"] for f in findings] == ["#card-04_z", "#card-05_y", "06_x.html"]
-    # A narrow card alone in its row before a wide one is widened: no hole, no reordering.
+    # A narrow card alone in its row, before a wide one or last, is widened: no hole, no
+    # reordering.
     cards, _, _ = render.index_content([few, many, other], tmp_path)
     assert [(c["name"], c["wide"]) for c in cards] == [("05_y", True), ("06_x", True),
-                                                      ("04_z", False)]
+                                                      ("04_z", True)]
 
 
 # ---------------------------------------------------------------- provenance
@@ -465,12 +478,15 @@ def test_a_finding_from_a_comparison_carries_its_effect_interval_seeds_and_verdi
     assert publish.finding("Dropout 0.1 on the hidden units", c, anchor="Dropout") == {
         "text": "Dropout 0.1 on the hidden units", "effect": "+1.2 points",
         "ci": "\u22120.3 to +2.8", "seeds": 3, "verdict": "no detectable difference",
-        "anchor": "Dropout"}
+        "anchor": "Dropout", "variants": ["hidden 0.1", "baseline"]}
     one = compare.Comparison("a", "b", "epochs_run", diff=-4.0, ci_low=float("nan"),
                              ci_high=float("nan"), n=1, verdict=compare.ONE_SEED)
     assert publish.finding("Stops sooner", one, unit="epochs", digits=0) == {
         "text": "Stops sooner", "effect": "\u22124 epochs", "seeds": 1,
-        "verdict": "undetermined (one seed)"}
+        "verdict": "undetermined (one seed)", "variants": ["a", "b"]}
+    # Where the rule cannot judge (an epoch picked on the images that score it), no verdict word.
+    assert publish.finding("Best against last", one, verdict="optimistic: no verdict")[
+        "verdict"] == "optimistic: no verdict"
 
 
 def test_a_card_figure_takes_its_alt_text_from_the_png(tmp_path):
@@ -497,3 +513,16 @@ def test_the_index_lists_stored_test_reads_that_no_page_shows(tmp_path):
     assert "10 runs on these pages read it" in page and "for 1 model no page shows" in page
     assert "3×1024 MLP, 40 epochs, 0.646 (3 seeds)." in page
     assert "The test set" not in render.index_page([], [], stamp)  # nothing read: nothing said
+
+
+def test_a_card_counts_the_runs_it_reads_again_from_earlier_sections(tmp_path):
+    first = report.SectionResult("02_a", "02 · A", "ok", 1.0, summary={
+        "headline": "h", "runs": [{"key": "k1"}, {"key": "k2"}],
+        "training": {"runs": 2, "seconds": 60.0}})
+    later = report.SectionResult("06_b", "06 · B", "ok", 1.0, summary={
+        "headline": "h", "runs": [{"key": "k2"}, {"key": "k3"}],
+        "training": {"runs": 2, "seconds": 60.0}})
+    cards, findings, _ = render.index_content([first, later], tmp_path)
+    assert [c["earlier_runs"] for c in cards] == [0, 1]
+    page = render.index_page(cards, findings, provenance.stamp("smoke") | {"total_seconds": 0.0})
+    assert "2 runs, 1 min 00 s of training (1 of them from earlier sections, read again)" in page

@@ -85,6 +85,24 @@ def _diff(runs, a, b, metric, **kw):
     return compare.paired(runs, a, b, metric=metric, **kw)
 
 
+def _short(name: str, c, unit: str = "points") -> str:
+    """'AdamW − Adam −0.6 (−1.3 to +0.1)': a part's numbers, for the card."""
+    scale = 100 if unit == "points" else 1
+    return (f"{name} {compare.signed(scale * c.diff)} ({compare.bound(scale * c.ci_low)} to "
+            f"{compare.bound(scale * c.ci_high)})")
+
+
+def _decided(parts: list[tuple[str | None, str]]) -> tuple[str, str]:
+    """The verdict of a claim of several (verdict, label) parts, and the card's brief: the
+    part that decided it (the first that fails, else the first undecided), or that all hold."""
+    verdict = compare.overall(*(v for v, _ in parts))
+    for wanted, word in ((compare.REFUTED, "fails"), (compare.INCONCLUSIVE, "undecided")):
+        hit = [label for v, label in parts if v == wanted]
+        if hit:
+            return verdict, f"{word}: {hit[0]}"
+    return verdict, "every part holds" if parts else "not tested"
+
+
 def _sweet_spot(e: Evidence):
     parts, shown = [], []
     for name, reference in (("depth", "depth 3"), ("width", "width 128")):
@@ -99,7 +117,7 @@ def _sweet_spot(e: Evidence):
             shown.append(f"{v}: {compare.difference(c)}, at "
                          f"{per_epoch[v] / per_epoch[reference]:.1f}× the seconds per epoch of 3×128")
     best = compare.best(e.frames["width"], metric=BEST).variant
-    return ("; ".join(shown), f"best: {best}", compare.overall(*parts))
+    return ("; ".join(shown), f"best: {best}; time not judged", compare.overall(*parts))
 
 
 def _activations(e: Evidence):
@@ -108,9 +126,10 @@ def _activations(e: Evidence):
                             _diff(runs, "gelu", "tanh", BEST))
     ours = (f"GELU − ReLU {compare.difference(gelu)}; ReLU − tanh {compare.difference(tanh_r)}; "
             f"GELU − tanh {compare.difference(tanh_g)}")
-    verdict = compare.overall(compare.matches(gelu, margin=MATCH_MARGIN), compare.beats(tanh_r),
-                              compare.beats(tanh_g))
-    return ours, f"GELU − ReLU {compare.signed(gelu.diff * 100)} points", verdict
+    verdict, brief = _decided([(compare.matches(gelu, margin=MATCH_MARGIN), _short("GELU − ReLU", gelu)),
+                               (compare.beats(tanh_r), _short("ReLU − tanh", tanh_r)),
+                               (compare.beats(tanh_g), _short("GELU − tanh", tanh_g))])
+    return ours, brief, verdict
 
 
 def _batchnorm(e: Evidence):
@@ -131,9 +150,11 @@ def _batchnorm(e: Evidence):
     ours = (f"epochs to {e.reach_accuracy:g}: {compare.difference(faster, unit='epochs')}; "
             f"epoch-to-epoch change: {compare.difference(steadier, unit='', digits=4)}; "
             f"accuracy: {compare.difference(accuracy)}")
-    verdict = compare.overall(compare.beats(faster), compare.beats(steadier),
-                              compare.no_worse(accuracy, margin=NO_WORSE_MARGIN))
-    return ours, f"{compare.signed(faster.diff)} epochs to {e.reach_accuracy:g}", verdict
+    verdict, brief = _decided([
+        (compare.beats(faster), _short(f"epochs to {e.reach_accuracy:g}", faster, unit="epochs")),
+        (compare.beats(steadier), "epoch-to-epoch change"),
+        (compare.no_worse(accuracy, margin=NO_WORSE_MARGIN), _short("accuracy", accuracy))])
+    return ours, brief, verdict
 
 
 def _dropout(e: Evidence):
@@ -144,14 +165,14 @@ def _dropout(e: Evidence):
     parts, shown = [], []
     if "hidden 0.1" in hidden and best_higher:
         c = _diff(runs, "hidden 0.1", best_higher, BEST)
-        parts.append(compare.beats(c))
+        parts.append((compare.beats(c), _short(f"hidden 0.1 − {best_higher}", c)))
         shown.append(f"hidden 0.1 − {best_higher} (the best higher rate): {compare.difference(c)}")
     if {"hidden 0.1", "input 0.1"} <= set(runs["variant"]):
         c = _diff(runs, "hidden 0.1", "input 0.1", BEST)
-        parts.append(compare.beats(c))
+        parts.append((compare.beats(c), _short("hidden 0.1 − input 0.1", c)))
         shown.append(f"hidden 0.1 − input 0.1: {compare.difference(c)}")
-    return "; ".join(shown) or "rate 0.1 not in this profile's grid", "hidden 0.1 against the rest", \
-        compare.overall(*parts)
+    verdict, brief = _decided(parts)
+    return "; ".join(shown) or "rate 0.1 not in this profile's grid", brief, verdict
 
 
 def _l2(e: Evidence):
@@ -161,10 +182,11 @@ def _l2(e: Evidence):
     parts, shown = [], []
     for v in claimed:
         gap, acc = _diff(runs, v, "L2 0", "gap", higher_is_better=False), _diff(runs, v, "L2 0", BEST)
-        parts += [compare.beats(gap), compare.no_worse(acc, margin=NO_WORSE_MARGIN)]
+        parts += [(compare.beats(gap), _short(f"{v} gap", gap)),
+                  (compare.no_worse(acc, margin=NO_WORSE_MARGIN), _short(f"{v} accuracy", acc))]
         shown.append(f"{v}: gap {compare.difference(gap)}, accuracy {compare.difference(acc)}")
-    return "; ".join(shown) or "no L2 in 5e-5–1e-4 in this profile's grid", \
-        ", ".join(claimed), compare.overall(*parts)
+    verdict, brief = _decided(parts)
+    return "; ".join(shown) or "no L2 in 5e-5–1e-4 in this profile's grid", brief, verdict
 
 
 def _fixed_rate(e: Evidence):
@@ -175,9 +197,11 @@ def _fixed_rate(e: Evidence):
                        ("adam", "sgd_momentum", ">"), ("adam", "sgd_nesterov", ">")):
         if {a, b} <= have:
             c = _diff(runs, f"{a}, constant", f"{b}, constant", "val_accuracy")
-            parts.append(compare.matches(c, margin=MATCH_MARGIN) if test == "≈" else compare.beats(c))
+            parts.append((compare.matches(c, margin=MATCH_MARGIN) if test == "≈" else compare.beats(c),
+                          _short(f"{a} − {b}", c)))
             shown.append(f"{a} − {b}: {compare.difference(c)}")
-    return "; ".join(shown), "RMSprop ≈ Adam ≈ AdamW > SGD", compare.overall(*parts)
+    verdict, brief = _decided(parts)
+    return "; ".join(shown), brief, verdict
 
 
 def _scheduled_adam(e: Evidence):
@@ -186,16 +210,19 @@ def _scheduled_adam(e: Evidence):
     parts, shown = [], []
     if "adam, warmup_cosine" in set(runs["variant"]):
         c = _diff(runs, "adam, warmup_cosine", "adam, constant", "val_accuracy")
-        parts.append(compare.beats(c))
+        parts.append((compare.beats(c), _short("Adam with − without the schedule", c)))
         shown.append(f"Adam with − without the schedule: {compare.difference(c)}")
         for v in others:
             c = _diff(runs, "adam, warmup_cosine", v, "val_accuracy")
-            parts.append(compare.beats(c))
-            shown.append(f"− {v.split(',')[0]}: {compare.difference(c)}")
+            name = v.split(",")[0]
+            parts.append((compare.beats(c), _short(f"Adam − {name}, both scheduled", c)))
+            shown.append(f"Adam − {name}, both with the schedule: {compare.difference(c)}")
     test = compare.summarize(e.recipes, metric="test_accuracy").loc["reference"]
-    parts.append(compare.overlaps((test["ci_low"], test["ci_high"]), 0.555, 0.561))
+    parts.append((compare.overlaps((test["ci_low"], test["ci_high"]), 0.555, 0.561),
+                  f"reference test {test['mean']:.3f} against 0.555–0.561"))
     shown.append(f"reference recipe on test {compare.describe(compare.summarize(e.recipes, metric='test_accuracy'), 'reference')}")
-    return "; ".join(shown), f"reference test {test['mean']:.3f}", compare.overall(*parts)
+    verdict, brief = _decided(parts)
+    return "; ".join(shown), brief, verdict
 
 
 def _early_stopping(e: Evidence):
@@ -209,10 +236,14 @@ def _early_stopping(e: Evidence):
     ours = (f"stopped after {stopped['epochs_run'].mean():.1f} of {epochs} epochs; at the best epoch "
             f"{compare.difference(c)}; the last epoch was not the best in {peaked_early} of "
             f"{len(constant)} constant-rate runs")
-    verdict = compare.overall(compare.SUPPORTED if saved.all() else compare.INCONCLUSIVE if saved.any()
-                              else compare.REFUTED, compare.no_worse(c, margin=NO_WORSE_MARGIN),
-                              compare.SUPPORTED if peaked_early else compare.REFUTED)
-    return ours, f"{stopped['epochs_run'].mean():.1f} of {epochs} epochs", verdict
+    verdict, brief = _decided([
+        (compare.SUPPORTED if saved.all() else compare.INCONCLUSIVE if saved.any() else compare.REFUTED,
+         f"stopped after {stopped['epochs_run'].mean():.1f} of {epochs} epochs"),
+        (compare.no_worse(c, margin=NO_WORSE_MARGIN),
+         _short(f"accuracy (margin −{NO_WORSE_MARGIN * 100:.1f})", c)),
+        (compare.SUPPORTED if peaked_early else compare.REFUTED,
+         f"last epoch not the best in {peaked_early} of {len(constant)} runs")])
+    return ours, brief, verdict
 
 
 def _plateau_and_step(e: Evidence):
@@ -224,8 +255,12 @@ def _plateau_and_step(e: Evidence):
     # 05's own tables score at the best epoch; shown beside, not judged, so no reader
     # meets one comparison with two numbers and no explanation.
     at_best = "; ".join(f"{a} − {b}: {compare.difference(_diff(runs, a, b, BEST))}" for a, b in pairs)
+    verdict, brief = _decided([(compare.beats(c), _short(f"{a} − {b}", c)) for a, b, c in found])
+    undecided_at_best = sum(compare.beats(_diff(runs, a, b, BEST)) != compare.SUPPORTED for a, b in pairs)
+    if undecided_at_best:
+        brief += f"; at the best epoch {undecided_at_best} of {len(pairs)} parts undecided"
     return (f"{ours}. At the best epoch, as 05's tables score them (not the rule's scoring): {at_best}",
-            "plateau and cosine against step", compare.overall(*(compare.beats(c) for *_, c in found)))
+            brief, verdict)
 
 
 def _largest(e: Evidence):
@@ -236,7 +271,9 @@ def _largest(e: Evidence):
         parts.append(compare.overlaps((low, high), claimed, claimed))
         shown.append(f"{column.split('_')[0]} {runs[column].mean():.3f} (one more run: {low:.3f}–{high:.3f})")
     ours = "; ".join(shown) + f"; {len(runs)} seeds, {runs['epochs_run'].mean():.1f} epochs"
-    return ours, f"test {runs['test_accuracy'].mean():.3f}", compare.overall(*parts)
+    low, high = compare.prediction_interval(runs["test_accuracy"])
+    return (ours, f"test {runs['test_accuracy'].mean():.3f}, one more run {low:.3f}–{high:.3f} "
+            f"({len(runs)} seeds: a wide range)", compare.overall(*parts))
 
 
 # ---------------------------------------------------------------- the claims, as written

@@ -334,6 +334,8 @@ def budgets(runs: pd.DataFrame, share: float = LATE_SHARE) -> pd.DataFrame:
     _require(runs, ["variant", "seed", "epochs", "best_epoch"])
     if not 0 < share < 1:
         raise ValueError(f"share={share!r} is not allowed: a fraction of the epochs, 0 < share < 1")
+    if "key" in runs:  # a run read by two experiments (a shared reference) counts once
+        runs = runs.drop_duplicates(["key", "variant"])
     table = runs.groupby("variant", sort=False).agg(
         epochs=("epochs", "max"), best_epoch=("best_epoch", "mean"), seeds=("seed", "nunique"))
     table["late"] = table["best_epoch"] > (1 - share) * table["epochs"]
@@ -369,6 +371,21 @@ def bound(value: float, digits: int = 1) -> str:
         if value != value or round(value, shown) != 0:
             return signed(value, shown)
     return signed(value, digits)
+
+
+def readable(table: pd.DataFrame, unit: str = "points", digits: int = 1) -> pd.DataFrame:
+    """A table of differences (`against`'s columns diff, ci_low, ci_high) as a page shows it:
+    signed, in `unit`, interval ends never rounded to 0 where the verdict hangs on them
+    (`bound`), and "–" where a row has none (the reference itself). For display only: the
+    CSV keeps the numbers."""
+    scale = _scaled(unit)
+    out = table.copy()
+    for column, words in (("diff", signed), ("ci_low", bound), ("ci_high", bound)):
+        if column in out:
+            out[column] = ["–" if v != v else words(v * scale, digits) for v in out[column]]
+    names = {"diff": f"difference ({unit})" if unit else "difference", "ci_low": "95 % CI low",
+             "ci_high": "95 % CI high"}
+    return out.rename(columns=names).astype(object).where(out.notna().to_numpy(), "–")
 
 
 def _scaled(unit: str) -> float:
@@ -407,6 +424,12 @@ def _numbers(diff: float, low: float, high: float, n: int, unit: str, digits: in
         return f"{text}, 1 {count[:-1]}"
     return (f"{text} ({CONFIDENCE:.0%} CI {bound(low * scale, digits)} to "
             f"{bound(high * scale, digits)}), {n:,} {count}").replace("%", " %")
+
+
+def numbers(c: Comparison, unit: str = "points", digits: int = 1) -> str:
+    """'+1.2 points (95 % CI −0.3 to +2.7), 5 seeds', without a verdict: for a difference the
+    rule cannot judge (an epoch picked on the images that score it)."""
+    return _numbers(c.diff, c.ci_low, c.ci_high, c.n, unit, digits) + _left_out(c)
 
 
 def difference(c: Comparison, unit: str = "points", digits: int = 1) -> str:

@@ -324,8 +324,10 @@ def curves(hist: pd.DataFrame, metrics=("accuracy", "val_accuracy"), hue: str = 
         names = [t.get_text() for t in legend.get_texts()]
         legend.remove()
         if len(names) > 1:  # (above, constrained layout would set it over the suptitle)
+            # Long names in two columns: a legend wider than the panels would shrink them.
+            columns = 4 if max(map(len, names)) <= 18 else 2
             fig.legend(legend.legend_handles, names, title=hue, loc="outside lower center",
-                       ncols=min(len(names), 4), frameon=False)
+                       ncols=min(len(names), columns), frameon=False)
     if title:
         fig.suptitle(title, fontweight="bold")
     alt = (f"{title + ': ' if title else ''}{' and '.join(label(m) for m in metrics)} "

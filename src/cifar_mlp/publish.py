@@ -15,11 +15,14 @@ from collections import Counter
 from numbers import Integral, Real
 from pathlib import Path
 
+import pandas as pd
+
 from cifar_mlp.environment import cpu_label
 
 NAME = re.compile(r"[\w-]+")
 # A finding as the index shows it: "text" is required; the rest say how sure it is.
-FINDING_KEYS = ("text", "effect", "ci", "seeds", "verdict", "anchor")
+# "variants": the two compared; publish adds "late" when either peaked late in its budget.
+FINDING_KEYS = ("text", "effect", "ci", "seeds", "verdict", "anchor", "variants", "late")
 
 
 def publish(study, section: str, headline: str, numbers: dict[str, str | float],
@@ -56,6 +59,7 @@ def publish(study, section: str, headline: str, numbers: dict[str, str | float],
         results = Path(study.results_dir)
         summary["training"] = training_time(results, runs)
         summary["runs"] = run_list(runs)
+        _flag_late(summary["findings"], runs)
     if tables:
         summary["tables"] = _write_tables(tables, reports / "tables" / section, reports)
     target = reports / "summaries" / f"{section}.json"
@@ -64,6 +68,25 @@ def publish(study, section: str, headline: str, numbers: dict[str, str | float],
     tmp.write_text(json.dumps(summary, indent=2, ensure_ascii=False), encoding="utf-8")
     tmp.replace(target)  # atomic, so the index never reads half a card
     # Returns nothing: a returned path would print this machine's folders on the page.
+
+
+def _flag_late(findings: list[dict], runs) -> None:
+    """Add to each finding whose compared variants peaked in the last fifth of their epochs
+    (`compare.budgets` over the section's runs) the flag its page shows, so a card does
+    not drop it."""
+    from cifar_mlp import compare
+
+    frames = [f for f in (runs if isinstance(runs, (list, tuple)) else [runs])
+              if hasattr(f, "columns") and {"variant", "seed", "epochs", "best_epoch"} <= set(f.columns)]
+    if not frames:
+        return
+    table = compare.budgets(pd.concat(frames, ignore_index=True))
+    late = table[table["late"]]
+    for finding in findings:
+        named = [v for v in finding.get("variants", ()) if v in late.index]
+        if named:
+            finding["late"] = "⚑ peaked in the last fifth of its epochs: " + ", ".join(
+                f"{v} ({late.loc[v, 'best_epoch']:.1f} of {late.loc[v, 'epochs']})" for v in named)
 
 
 def choices(study, sections: list[str]) -> dict:
@@ -161,7 +184,11 @@ def check_findings(findings: list[dict]) -> list[dict]:
                                   or seeds < 1):
             raise ValueError(f"{where}: seeds={seeds!r} is not allowed: a positive integer, "
                              "the number of seeds behind the comparison")
-        for key in ("effect", "ci", "verdict", "anchor"):
+        variants = finding.get("variants")
+        if variants is not None and (isinstance(variants, str) or not isinstance(variants, (list, tuple))
+                                     or not all(isinstance(v, str) for v in variants)):
+            raise TypeError(f"{where}: variants={variants!r} must be a list of variant names")
+        for key in ("effect", "ci", "verdict", "anchor", "late"):
             value = finding.get(key)
             if value is not None and (isinstance(value, bool) or not isinstance(value, (str, Real))):
                 raise TypeError(f"{where}: {key}={value!r} must be a string or a number")
@@ -170,11 +197,13 @@ def check_findings(findings: list[dict]) -> list[dict]:
 
 
 def finding(text: str, comparison, anchor: str | None = None, unit: str = "points",
-            digits: int = 1) -> dict:
+            digits: int = 1, verdict: str | None = None) -> dict:
     """A finding from a `compare.Comparison`: its effect, 95 % CI, seeds and verdict.
 
     `unit="points"` reads an accuracy difference ×100, as `compare.difference` does;
-    any other unit (say "epochs") prints the metric's own numbers.
+    any other unit (say "epochs") prints the metric's own numbers. `verdict` replaces
+    the rule's word where the rule cannot judge, e.g. an epoch picked on the images
+    that score it ("optimistic: no verdict").
     """
     from cifar_mlp.compare import bound, signed as signed_number
 
@@ -184,7 +213,8 @@ def finding(text: str, comparison, anchor: str | None = None, unit: str = "point
         return signed_number(value * scale, digits)
 
     found = {"text": text, "effect": signed(comparison.diff) + (f" {unit}" if unit else ""),
-             "seeds": int(comparison.n), "verdict": comparison.verdict}
+             "seeds": int(comparison.n), "verdict": verdict or comparison.verdict,
+             "variants": [str(comparison.a), str(comparison.b)]}
     if comparison.n > 1:  # one seed has no interval
         found["ci"] = f"{bound(comparison.ci_low * scale, digits)} to {bound(comparison.ci_high * scale, digits)}"
     if anchor:
@@ -210,6 +240,8 @@ def _plain(value):
     # NumPy scalars are Real but not all JSON-serializable: store plain ints and floats.
     if isinstance(value, str):
         return value
+    if isinstance(value, (list, tuple)):
+        return [str(v) for v in value]
     return int(value) if isinstance(value, Integral) else float(value)
 
 

@@ -206,8 +206,11 @@ def index_content(results, out: Path) -> tuple[list[dict], list[dict], list[str]
     """Cards and findings for the index from the sections' results and published
     summaries, with links into each page; and the anchors that named no heading."""
     cards, findings, unresolved = [], [], []
+    seen = set()  # run keys of the sections before: a later page may read them again
     for r in results:
         s = r.summary or {}
+        keys = {run["key"] for run in s.get("runs", [])}
+        earlier, seen = len(keys & seen), seen | keys
         page = out / f"{r.name}.html"
         ids = page_ids(page)
         has_page = page.is_file()
@@ -228,6 +231,7 @@ def index_content(results, out: Path) -> tuple[list[dict], list[dict], list[str]
         cards.append({
             "name": r.name, "title": r.title, "status": r.status, "seconds": r.seconds,
             "error": r.error, "training": s.get("training"), "headline": s.get("headline"),
+            "earlier_runs": earlier,
             "href": has_page and (f"{r.name}.html"
                                   + ("#papermill-error-cell" if r.status == "failed" else "")),
             "numbers_href": numbers_href, "numbers": numbers, "wide": len(numbers) > WIDE_CARD,
@@ -245,13 +249,15 @@ def index_content(results, out: Path) -> tuple[list[dict], list[dict], list[str]
 
 
 def _in_reading_order(cards: list[dict]) -> list[dict]:
-    """Cards in section order with no hole beside a full-width card: a narrow card left
-    alone in its row before one is widened too (rather than filled by a later section)."""
+    """Cards in section order with no hole: a narrow card left alone in its row, before a
+    full-width card or at the end, is widened too (rather than filled by a later section)."""
     alone = 0
     for i, card in enumerate(cards):
         if card["wide"] and alone % 2:
             cards[i - 1]["wide"] = True
         alone = 0 if card["wide"] else alone + 1
+    if alone % 2:
+        cards[-1]["wide"] = True
     return cards
 
 

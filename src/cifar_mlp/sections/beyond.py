@@ -1,4 +1,4 @@
-"""07 · A ladder from 06's recipe to the best MLP in ten minutes of CPU; a compact CNN for contrast."""
+"""07 · A ladder of MLP changes from 06's recipe toward a ten-minute goal; a compact CNN for contrast."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
