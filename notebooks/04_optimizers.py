@@ -261,11 +261,14 @@ def spoken(variant: str) -> str:
     return SPOKEN.get(name, name)
 
 
+decisive = pick.decisive if pick else None
+for_recipe = (f"{spoken(decisive.a)} {compare.difference(decisive)} against {spoken(decisive.b)}, both "
+              f"with warmup + cosine, so {spoken(pick.variant)} {'is chosen' if adopted else 'stays'}"
+              if decisive else spoken(warm_best))
 report.publish(
     study, "04_optimizers",
-    headline=f"Each optimizer at its own tuned rate: {const_best} has the best mean at a constant "
-             f"rate, {warm_best} with warmup + cosine; for the recipe: "
-             f"{pick.verdict_line if pick else warm_best}",
+    headline=f"Each optimizer at its own tuned rate: {spoken(const_best)} has the highest mean at a "
+             f"constant rate, {spoken(warm_best)} with warmup + cosine; for the recipe: {for_recipe}",
     numbers={f"highest mean, constant rate (last of {study.epochs} epochs)": f"{const_best} {acc[const_name]}",
              f"highest mean, warmup + cosine (last of {study.epochs} epochs)": f"{warm_best} {acc[warm_name]}",
              **{f"{opt} lr": float(tuned.loc[opt, "lr"]) for opt in study.optimizers},
