@@ -265,13 +265,13 @@ def _plateau_and_step(e: Evidence):
 
 def _largest(e: Evidence):
     runs = e.largest[e.largest["status"] == "ok"]
-    parts, shown = [], []
+    parts, shown, ranges = [], [], {}
     for column, claimed in (("train_accuracy", 0.738), ("test_accuracy", 0.535)):
-        low, high = compare.prediction_interval(runs[column])
+        low, high = ranges[column] = compare.prediction_interval(runs[column])
         parts.append(compare.overlaps((low, high), claimed, claimed))
         shown.append(f"{column.split('_')[0]} {runs[column].mean():.3f} (one more run: {low:.3f}–{high:.3f})")
     ours = "; ".join(shown) + f"; {len(runs)} seeds, {runs['epochs_run'].mean():.1f} epochs"
-    low, high = compare.prediction_interval(runs["test_accuracy"])
+    low, high = ranges["test_accuracy"]
     return (ours, f"test {runs['test_accuracy'].mean():.3f}, one more run {low:.3f}–{high:.3f} "
             f"({len(runs)} seeds: a wide range)", compare.overall(*parts))
 

@@ -304,8 +304,7 @@ def choose(runs: pd.DataFrame, reference: str, *, metric: str,
     A choice that is inside the noise does not enter the recipe: the reference's
     setting stays, and the page says why.
     """
-    ranked = best(runs, metric=metric, higher_is_better=higher_is_better)
-    top = ranked.variant
+    top = best(runs, metric=metric, higher_is_better=higher_is_better).variant
     if top == reference:
         others = summarize(runs, metric=metric)["mean"].drop(reference).dropna()
         if others.empty:
