@@ -13,6 +13,7 @@ import os
 import platform
 import re
 import subprocess
+import time
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
@@ -29,7 +30,30 @@ def capture() -> dict:
             "host": platform.node(), "python": platform.python_version(),
             **{name: version(name) for name in PACKAGES},
             "cpu_model": cpu_model(), "cpu_vector": cpu_vector(), "cpu_cores": os.cpu_count(),
-            "usable_cores": usable_cores(), "commit": commit()}
+            "usable_cores": usable_cores(), "cpu_gflops": cpu_gflops(), "commit": commit()}
+
+
+_GFLOPS: list[float] = []  # measured once per process: a worker's CPU does not change
+
+
+def cpu_gflops(seconds: float = 0.3) -> float:
+    """The CPU's float32 matrix-multiply speed in GFLOP/s, measured once per process.
+
+    Records of one CPU name can come from CPUs of different speed (a vector extension,
+    a neighbour's load); this number lets a page scale a run's minutes to the goal's CPU.
+    The best of repeated 512×512 products over `seconds`: the best, not the mean, so a
+    moment's load elsewhere does not count against the CPU.
+    """
+    if not _GFLOPS:
+        import numpy as np
+        a = np.random.default_rng(0).standard_normal((512, 512), dtype=np.float32)
+        best, end = float("inf"), time.perf_counter() + seconds
+        while time.perf_counter() < end:
+            start = time.perf_counter()
+            a @ a
+            best = min(best, time.perf_counter() - start)
+        _GFLOPS.append(round(2 * 512 ** 3 / best / 1e9, 1))
+    return _GFLOPS[0]
 
 
 def version(package: str) -> str | None:

@@ -2,8 +2,9 @@
 
 from dataclasses import dataclass
 
+from cifar_mlp import design
 from cifar_mlp.config import REFERENCE_RECIPE, RunConfig
-from cifar_mlp.study import Experiment, Study, knob, number
+from cifar_mlp.study import Experiment, Study, knob, number, seed_list, whole
 
 # The sections whose published choices make the recipe, in order (a later one wins a key).
 CHOOSING = ("02_architecture_activations", "03_regularization", "04_optimizers",
@@ -40,6 +41,30 @@ CHOICES = {
 }
 
 
+# The joint stage: every candidate for the recipe as one two-level factor. The candidates
+# are what a screen (02–05) found better, what the reference recommends, the width and the
+# optimizer that screened closest to Adam (04: SGD with momentum at its tuned rate).
+# Early stopping changes no step before it stops (the schedule is set by `epochs`), so
+# it is judged in the recipe's ablation, not as a factor.
+FACTORS = {
+    "width": design.Factor(dict(widths=(128,) * 3), dict(widths=(512,) * 3), "3×128", "3×512"),
+    "batch norm": design.Factor(dict(batchnorm="off"), dict(batchnorm="before"), "none",
+                                "before the activation"),
+    "dropout": design.Factor(dict(dropout=0.0), dict(dropout=0.1), "none", "0.1"),
+    "L2": design.Factor(dict(l2=0.0), dict(l2=5e-5), "none", "5e-5"),
+    "warmup": design.Factor(dict(schedule="cosine"), dict(schedule="warmup_cosine"),
+                            "cosine", "2 epochs' warmup, then cosine"),
+    "optimizer": design.Factor(dict(optimizer="adam", lr=1e-3),
+                               dict(optimizer="sgd", lr=0.03, momentum=0.9),
+                               "Adam 1e-3", "SGD with momentum 0.9, 0.03"),
+}
+
+
+def cell_name(signs: dict) -> str:
+    """A cell's name: the factors at their high level, "+" joined ("baseline" if none)."""
+    return " + ".join(n for n, s in signs.items() if s > 0) or "baseline"
+
+
 def reverted(recipe: RunConfig, reference: RunConfig) -> dict[str, RunConfig]:
     """The recipe with each choice where it differs from the reference set back to the reference's."""
     found = {}
@@ -56,11 +81,29 @@ class Recipe(Study):
     CHOOSING = CHOOSING
     PROFILES = {
         # 30 epochs: the reference recipe's length.
-        "full": dict(seeds=(0, 1, 2, 3, 4), epochs=30, reach_accuracy=0.45),
-        "smoke": dict(seeds=(0, 1), reach_accuracy=0.25),
+        "full": dict(seeds=(0, 1, 2, 3, 4), epochs=30, reach_accuracy=0.45,
+                     joint_seeds=(10, 11, 12), joint_epochs=30),
+        "smoke": dict(seeds=(0, 1), reach_accuracy=0.25, joint_seeds=(10, 11), joint_epochs=3),
     }
 
     reach_accuracy: float = knob(number(0, 1), "claim 3: 'faster' is fewer epochs to this val accuracy")
+    # Seeds no screen used: the joint stage judges its cells afresh.
+    joint_seeds: tuple[int, ...] = knob(seed_list, "seeds of the joint factorial stage")
+    joint_epochs: int = knob(whole(1, 1000), "epochs of each factorial cell")
+
+    def joint(self) -> Experiment:
+        """Every cell of the half-fraction factorial over `FACTORS`, on the joint seeds.
+
+        Scored by the last epoch: no cell picks its epoch on the images that judge it.
+        """
+        table = design.cells(FACTORS)
+        variants = {}
+        for signs in table.to_dict("records"):
+            changes = {}
+            for name, sign in signs.items():
+                changes.update(FACTORS[name].setting(sign))
+            variants[cell_name(signs)] = self.base(**changes, epochs=self.joint_epochs)
+        return Experiment(variants, self.joint_seeds)
 
     def recipes(self, choices: dict) -> Experiment:
         """The recipe (the default config with `choices` applied) and the reference, scored on test."""
