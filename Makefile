@@ -44,7 +44,7 @@ lock: $(VENV)/bin/uv ## Resolve requirements.lock again from pyproject.toml, kee
 		$(LOCK_TARGET) $(if $(UPGRADE),--upgrade) --custom-compile-command "make lock" --quiet -o $(LOCK)
 
 data: setup ## Fetch, verify and cache CIFAR-10 (data/cifar10.npz)
-	$(PY) -m cifar_mlp.data
+	$(PY) -m cifar_mlp.core.data
 
 test: data ## Run the whole suite, as CI does (unit tests, real-data checks, smoke notebooks)
 	$(PY) -m pytest
@@ -76,7 +76,7 @@ sync: setup ## Pair notebooks/*.py with their .ipynb (after editing the .py)
 	$(VENV)/bin/jupytext --sync notebooks/[0-9]*.py
 
 tensorboard: setup ## Open TensorBoard: every stored run in HParams, local runs' training logs
-	$(PY) -m cifar_mlp.hparams
+	$(PY) -m cifar_mlp.runs.hparams
 	$(VENV)/bin/tensorboard --logdir runs
 
 clean: ## Remove the virtual environment and scratch outputs (keeps data/, results/, reports/)

@@ -9,7 +9,7 @@ variants alike and shows up in the `others` column.
 
 Variants are NAME=KIND[:KEY=VALUE,...]:
 
-    ours              cifar_mlp.training.train as it is now; keys jit=0|1 (XLA),
+    ours              cifar_mlp.core.training.train as it is now; keys jit=0|1 (XLA),
                       intra=N, inter=N (TensorFlow thread pools), tensorboard=1
                       (write TensorBoard logs as sweeps do)
     torch, keras      bench.py's plain PyTorch loop or plain model.fit, as a yardstick
@@ -54,14 +54,14 @@ def _threads(opts: dict) -> None:
 
 
 def _training_from(rev: str):
-    """cifar_mlp.training as it was at `rev`, in place of today's."""
+    """cifar_mlp.core.training as it was at `rev`, in place of today's."""
     import cifar_mlp
     source = subprocess.check_output(["git", "show", f"{rev}:src/cifar_mlp/training.py"], cwd=ROOT)
-    module = types.ModuleType("cifar_mlp.training")
+    module = types.ModuleType("cifar_mlp.core.training")
     module.__file__ = f"<cifar_mlp/training.py at {rev}>"
-    sys.modules["cifar_mlp.training"] = module
+    sys.modules["cifar_mlp.core.training"] = module
     exec(compile(source, module.__file__, "exec"), module.__dict__)
-    cifar_mlp.training = module
+    cifar_mlp.core.training = module
     return module
 
 
@@ -76,7 +76,7 @@ def run_variant(spec: str, epochs: int, seed: int) -> dict:
         return _run_fit(opts, epochs, seed)
     if kind == "rev":
         _training_from(opts["rev"])
-    from cifar_mlp import training
+    from cifar_mlp.core import training
     if "jit" in opts:
         os.environ["CIFAR_MLP_JIT"] = opts["jit"]  # read by training at each run
         if hasattr(training, "JIT_COMPILE"):  # a rev: from before CIFAR_MLP_JIT
@@ -89,10 +89,10 @@ def run_variant(spec: str, epochs: int, seed: int) -> dict:
 
 
 def _run_fit(opts: dict, epochs: int, seed: int) -> dict:
-    from cifar_mlp import training
-    from cifar_mlp.backend import keras
     from cifar_mlp.config import RunConfig
-    from cifar_mlp.models import build_model
+    from cifar_mlp.core import training
+    from cifar_mlp.core.backend import keras
+    from cifar_mlp.core.models import build_model
 
     config = RunConfig(batchnorm="before", dropout=bench.DROPOUT, l2=bench.L2,
                        schedule="warmup_cosine", epochs=epochs)

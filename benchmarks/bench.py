@@ -4,7 +4,7 @@ The recipe MLP (3072 → 3×[Dense 128 without bias, BatchNorm, ReLU, Dropout 0.
 → 10 softmax, L2 5e-5, Adam with warmup + cosine, batch 128, validation every
 epoch) is trained on the same 45,000 / 5,000 split by
 
-1. ours:  `cifar_mlp.training.train` (what every notebook uses);
+1. ours:  `cifar_mlp.core.training.train` (what every notebook uses);
 2. keras: a plain `model.fit(x, y, batch_size=128, validation_data=(xv, yv))`;
 3. torch: an equivalent plain PyTorch loop (2 threads, the same initialization,
    L2, Adam epsilon and schedule);
@@ -35,7 +35,7 @@ from pathlib import Path
 
 OUT_DIR = Path(__file__).resolve().parent / "results"
 ENGINES = ("ours", "keras", "torch")
-# The study's sweeps train two runs at once (cifar_mlp.executors.workers()): this row
+# The study's sweeps train two runs at once (cifar_mlp.runs.executors.workers()): this row
 # times two of our runs side by side and counts the epochs both get through.
 PAIR = "ours, 2 at once"
 BATCH, LR, L2, DROPOUT, WIDTH, DEPTH = 128, 1e-3, 5e-5, 0.1, 128, 3
@@ -96,8 +96,8 @@ def warmup_cosine(step: int, warmup_steps: int, total_steps: int) -> float:
 # ---------------------------------------------------------------- the engines
 
 def run_ours(epochs: int, seed: int) -> dict:
-    from cifar_mlp import training
     from cifar_mlp.config import RunConfig
+    from cifar_mlp.core import training
 
     probe = EpochProbe()
     make_callbacks = training.make_callbacks
@@ -116,7 +116,7 @@ def run_keras(epochs: int, seed: int) -> dict:
     """What a tutorial writes: a Sequential model and model.fit on NumPy arrays."""
     import keras
 
-    from cifar_mlp import data
+    from cifar_mlp.core import data
 
     split = data.load_split(5000, None, 0)
     keras.utils.set_random_seed(seed)
@@ -148,7 +148,7 @@ def run_torch(epochs: int, seed: int) -> dict:
     import torch
     from torch import nn
 
-    from cifar_mlp import data
+    from cifar_mlp.core import data
 
     torch.set_num_threads(THREADS)
     torch.manual_seed(seed)
@@ -358,7 +358,7 @@ def main(argv=None) -> None:
             print(f"round {r + 1}/{args.rounds} {name}: s/epoch [{walls}] "
                   f"val_acc {run['val_accuracy'][-1]:.3f}", flush=True)
     gemm.append(engine("gemm", 0, 0)["gflops"])
-    from cifar_mlp.report import cpu_model
+    from cifar_mlp.report.build import cpu_model
     best_source, gflops = max(((k, v) for g in gemm for k, v in g.items()), key=lambda kv: kv[1])
     floor = {**flop_per_epoch(), "gflops": gflops, "gemm_source": best_source.replace("_", " ")}
     floor["seconds"] = floor["flop"] / (gflops * 1e9)

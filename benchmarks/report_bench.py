@@ -3,7 +3,7 @@
 The first render trains every run into a scratch store (never the committed
 results/), one section at a time, so an interrupted measurement goes on with
 `--resume`; the second finds everything stored and only re-renders. Both are the
-command a user runs, `python -m cifar_mlp.report --profile full`. Meanwhile the
+command a user runs, `python -m cifar_mlp.report.build --profile full`. Meanwhile the
 memory of the whole process tree (report, notebook kernels, training workers)
 is sampled every second. Writes benchmarks/results/report.{json,md}.
 
@@ -99,7 +99,7 @@ def render(env: dict, only: list[str], log: Path, checkpoint=None, every: float 
     `checkpoint(elapsed seconds, memory samples)`, if given, is called every `every`
     seconds while it runs, so that a render cut off from outside has said how far it got.
     """
-    command = [sys.executable, "-m", "cifar_mlp.report", "--profile", "full"]
+    command = [sys.executable, "-m", "cifar_mlp.report.build", "--profile", "full"]
     if only:
         command += ["--only", *only]
     start = time.time()
@@ -354,7 +354,8 @@ COMMITTED_PROGRESS = OUT_DIR / "report_progress.json"
 
 def notebooks(only: list[str]) -> list[str]:
     """The sections a full render runs, in order (all of them, or those in `only`)."""
-    from cifar_mlp import paths, report
+    from cifar_mlp import paths
+    from cifar_mlp.report import build as report
 
     names = sorted(nb.stem for nb in paths.notebooks_dir().glob(report.NOTEBOOK_GLOB))
     return report._chosen(names, only)
@@ -672,7 +673,7 @@ def main(argv=None) -> None:
             totals[f"01-{last}"] = sum(seconds[s] for s in span)
     metrics = [json.loads(p.read_text()) for p in results.glob("[!.]*/metrics.json")]
     prov = json.loads((reports / "provenance.json").read_text())
-    from cifar_mlp import executors
+    from cifar_mlp.runs import executors
     result = {"first": first, "stored": stored, "totals": totals,
               "widest": widest(results), "committed": against_committed(results),
               "runs": len(metrics),

@@ -26,10 +26,10 @@ RECIPE = dict(batchnorm="before", dropout=0.1, l2=5e-5, schedule="warmup_cosine"
 
 
 def make_variant(name: str, metrics: str, x, y):
-    from cifar_mlp import training
-    from cifar_mlp.backend import keras
     from cifar_mlp.config import RunConfig
-    from cifar_mlp.models import build_model
+    from cifar_mlp.core import training
+    from cifar_mlp.core.backend import keras
+    from cifar_mlp.core.models import build_model
 
     base, *suffix = name.split("_")
     changes = {"nodrop": {"dropout": 0.0}, "nol2": {"l2": 0.0}}.get(suffix[0] if suffix else "", {})
@@ -55,8 +55,8 @@ def main(argv=None) -> None:
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args(argv)
 
-    from cifar_mlp import training
-    from cifar_mlp.backend import tf
+    from cifar_mlp.core import training
+    from cifar_mlp.core.backend import tf
 
     x, y, _, _ = training._tensors(None, 5000, 0)
     loops = {name: make_variant(name, args.metrics, x, y) for name in args.variants}

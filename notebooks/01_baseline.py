@@ -39,9 +39,12 @@ import numpy as np
 import pandas as pd
 from IPython.display import Markdown
 
-from cifar_mlp import compare, costs, data, models, plots, report
-from cifar_mlp.publish import finding
-from cifar_mlp.sections import Baseline
+from cifar_mlp.core import costs, data, models
+from cifar_mlp.report import build as report
+from cifar_mlp.report import plots
+from cifar_mlp.report.publish import finding
+from cifar_mlp.study import compare
+from cifar_mlp.study.sections import Baseline
 
 plots.theme()
 

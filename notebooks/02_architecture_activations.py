@@ -41,16 +41,19 @@
 import pandas as pd
 from IPython.display import Markdown
 
-from cifar_mlp import compare, costs, data, plots, report
 from cifar_mlp.config import RunConfig
-from cifar_mlp.publish import finding
-from cifar_mlp.sections import Architecture
+from cifar_mlp.core import costs, data
+from cifar_mlp.report import build as report
+from cifar_mlp.report import plots
+from cifar_mlp.report.publish import finding
+from cifar_mlp.study import compare
+from cifar_mlp.study.sections import Architecture
 
 plots.theme()
 
 # %% tags=["parameters"]
 profile = "full"  # "smoke" runs every cell in seconds on 2,000 images
-seeds = None  # None: the profile's seeds, declared in cifar_mlp.sections
+seeds = None  # None: the profile's seeds, declared in cifar_mlp.study.sections
 epochs = None  # None: the profile's (full: 12; variants still learning at the end are flagged)
 train_size = None  # None: the profile's (full: all 45,000 images left after validation)
 val_size = None  # None: the profile's (full: 5,000 images)
@@ -84,7 +87,7 @@ print(data.describe_split(base.val_size, base.train_size, base.split_seed))
 # keyed by config and seed.
 
 # %%
-experiments = study.experiments()  # declared in cifar_mlp.sections.architecture
+experiments = study.experiments()  # declared in cifar_mlp.study.sections.architecture
 n_runs = study.plan(*experiments.values())
 wide = experiments.get("wide")
 Markdown(f"Every run trains {study.epochs} epochs on {len(study.seeds)} seeds"

@@ -45,15 +45,18 @@
 import pandas as pd
 from IPython.display import Markdown
 
-from cifar_mlp import compare, data, plots, report
-from cifar_mlp.publish import finding
-from cifar_mlp.sections import Regularization, regularization
+from cifar_mlp.core import data
+from cifar_mlp.report import build as report
+from cifar_mlp.report import plots
+from cifar_mlp.report.publish import finding
+from cifar_mlp.study import compare
+from cifar_mlp.study.sections import Regularization, regularization
 
 plots.theme()
 
 # %% tags=["parameters"]
 profile = "full"  # "smoke" runs every cell in seconds on 2,000 images
-seeds = None  # None: the profile's seeds, declared in cifar_mlp.sections
+seeds = None  # None: the profile's seeds, declared in cifar_mlp.study.sections
 epochs = None  # None: the profile's (full: 15, long enough for the baseline to overfit)
 train_size = None  # None: the profile's (full: all 45,000 images left after validation)
 val_size = None  # None: the profile's (full: 5,000 images)
@@ -88,7 +91,7 @@ print(data.describe_split(base.val_size, base.train_size, base.split_seed))
 # per epoch; the plan below counts that.
 
 # %%
-experiments = study.experiments()  # declared in cifar_mlp.sections.regularization
+experiments = study.experiments()  # declared in cifar_mlp.study.sections.regularization
 n_runs = study.plan(*experiments.values())
 
 # %%

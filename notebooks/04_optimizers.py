@@ -42,15 +42,15 @@
 from IPython.display import Markdown
 
 from cifar_mlp import compare, data, plots, report
-from cifar_mlp.publish import finding
-from cifar_mlp.sections import Optimizers
-from cifar_mlp.sections.optimizers import kind_of
+from cifar_mlp.report.publish import finding
+from cifar_mlp.study.sections import Optimizers
+from cifar_mlp.study.sections.optimizers import kind_of
 
 plots.theme()
 
 # %% tags=["parameters"]
 profile = "full"  # "smoke" runs every cell in seconds on 2,000 images
-seeds = None  # None: the profile's (declared in cifar_mlp.sections)
+seeds = None  # None: the profile's (declared in cifar_mlp.study.sections)
 tuning_seeds = None  # None: the profile's; how many of the seeds (the first) stages 1 and 2 tune on
 epochs = None  # None: the profile's (full: 15, for every stage, so stages can share runs)
 train_size = None  # None: the profile's (full: all 45,000 images left after validation)
@@ -93,7 +93,7 @@ print(data.describe_split(reference.val_size, reference.train_size, reference.sp
 # %%
 tuned_on = study.tuning
 print(f"stage 1: {len(study.rates().variants)} settings on seeds {list(tuned_on)}; stages 2 "
-      "and 3 follow from its choices (declared in cifar_mlp.sections.optimizers)")
+      "and 3 follow from its choices (declared in cifar_mlp.study.sections.optimizers)")
 
 # %% [markdown]
 # ### Stage 1: a learning rate per optimizer

@@ -41,15 +41,18 @@
 import pandas as pd
 from IPython.display import Markdown
 
-from cifar_mlp import compare, data, plots, report
-from cifar_mlp.publish import finding
-from cifar_mlp.sections import Callbacks
+from cifar_mlp.core import data
+from cifar_mlp.report import build as report
+from cifar_mlp.report import plots
+from cifar_mlp.report.publish import finding
+from cifar_mlp.study import compare
+from cifar_mlp.study.sections import Callbacks
 
 plots.theme()
 
 # %% tags=["parameters"]
 profile = "full"  # "smoke" runs every cell in seconds on 2,000 images
-seeds = None  # None: the profile's seeds, declared in cifar_mlp.sections
+seeds = None  # None: the profile's seeds, declared in cifar_mlp.study.sections
 epochs = None  # None: the profile's (full: 30, since schedules span the whole run)
 train_size = None  # None: the profile's (full: all 45,000 images left after validation)
 val_size = None  # None: the profile's (full: 5,000 images)
@@ -89,7 +92,7 @@ print(data.describe_split(reference.val_size, reference.train_size, reference.sp
 # epoch it stopped (every history keeps each epoch's validation accuracy).
 
 # %%
-experiments = study.experiments()  # declared in cifar_mlp.sections.callbacks
+experiments = study.experiments()  # declared in cifar_mlp.study.sections.callbacks
 runs = {**experiments["schedules"].variants, **experiments["callbacks"].variants}
 schedule_runs = experiments["schedules"].variants
 n_runs = study.plan(*experiments.values())  # early stopping trains fewer epochs than planned

@@ -38,7 +38,7 @@
 # checkpoints in 05).
 # **Fixed**: the same seeds and data split for recipe and reference; each claim
 # keeps the epochs and grids of the section that ran its runs (declared in
-# `cifar_mlp.sections`). The test set is read here and in 07 only, once per
+# `cifar_mlp.study.sections`). The test set is read here and in 07 only, once per
 # final model, after every choice was made on validation.
 
 # %% [markdown]
@@ -50,8 +50,8 @@ import pandas as pd
 from IPython.display import Markdown
 
 from cifar_mlp import claims, compare, config, data, plots, report, store, test_reads
-from cifar_mlp.publish import finding
-from cifar_mlp.sections import Recipe
+from cifar_mlp.report.publish import finding
+from cifar_mlp.study.sections import Recipe
 
 plots.theme()
 
@@ -130,7 +130,7 @@ ablation = study.ablation(chosen)
 # six hidden layers and 5,955,466 weights: mixed activations, batch norm after
 # the activation in two layers, plain SGD at 0.04 with a plateau schedule, and
 # early stopping on validation loss that keeps the last weights. We train it as
-# written (`cifar_mlp.sections.recipe.LARGEST_MLP`), over the same seeds.
+# written (`cifar_mlp.study.sections.recipe.LARGEST_MLP`), over the same seeds.
 
 # %%
 largest = study.largest()
@@ -273,7 +273,7 @@ plots.sample_grid(images[wrong], y_test[wrong], name="06_misclassified",
 # backpropagation y optimización en CIFAR-10" (2025-10-06), claim 10 from
 # "Práctica 8: Backpropagation y Optimizadores" (2025-09-28). Each is quoted
 # from its source, with where it stands, and judged by a rule stated beside it
-# (`cifar_mlp.claims`): *supported* when every part of the rule holds,
+# (`cifar_mlp.study.claims`): *supported* when every part of the rule holds,
 # *refuted* when a part fails, *inconclusive* when an interval cannot tell. The
 # rules were committed before the five-seed runs they now judge were trained
 # (an earlier version of this study had shown three of those seeds); claims 1

@@ -40,7 +40,7 @@
 # (which the augmented data may use) and a longer cosine schedule (augmented data keeps
 # giving something new to learn). A step is kept only if it is *better* on
 # validation than the model before it, paired by seed with its 95 % interval
-# (the study's rule, `cifar_mlp.compare`); otherwise the next step starts from
+# (the study's rule, `cifar_mlp.study.compare`); otherwise the next step starts from
 # the model before it.
 #
 # **Scientific**: each step's change. **Nuisance**: none tuned; every other
@@ -58,9 +58,9 @@ import pandas as pd
 from IPython.display import Markdown
 
 from cifar_mlp import compare, data, plots, publish, report, training
-from cifar_mlp.backend import tf
-from cifar_mlp.publish import finding
-from cifar_mlp.sections import Beyond, Recipe
+from cifar_mlp.core.backend import tf
+from cifar_mlp.report.publish import finding
+from cifar_mlp.study.sections import Beyond, Recipe
 
 plots.theme()
 

@@ -1,9 +1,9 @@
 """Shared fixtures: a scratch results store and small synthetic splits."""
 
 import pytest
-
-from cifar_mlp import data
 from synthetic import make_split
+
+from cifar_mlp.core import data
 
 
 @pytest.fixture(autouse=True)
@@ -26,7 +26,7 @@ def store_root(tmp_path, monkeypatch):
 def synthetic_split(monkeypatch):
     """A learnable 10-class problem in place of CIFAR-10, for fast training tests."""
     split = make_split()
-    from cifar_mlp import training
+    from cifar_mlp.core import training
     training._tensors.cache_clear()
     for name in ("load_split", "make_split"):
         monkeypatch.setattr(data, name, lambda *a, **k: split)
@@ -39,7 +39,8 @@ def in_workers(monkeypatch):
     """Runs must train in worker processes (real data only: the workers cannot see
     monkeypatches). Training in the test's process fails the test; the fixture gives
     the real `training.train`, to train the same run here for comparison."""
-    from cifar_mlp import executors, training
+    from cifar_mlp.core import training
+    from cifar_mlp.runs import executors
     monkeypatch.delenv("CIFAR_MLP_TRAIN_IN_PROCESS")
     monkeypatch.setattr(executors, "_current", None)
     in_process = training.train

@@ -5,7 +5,7 @@ Shared by the test fixtures and the worker processes of test_reliability.py.
 
 import numpy as np
 
-from cifar_mlp import data
+from cifar_mlp.core import data
 
 
 def make_split(n_train: int = 600, n_val: int = 200) -> data.Split:

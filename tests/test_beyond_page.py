@@ -6,9 +6,10 @@ import jupytext
 import pandas as pd
 import pytest
 
-from cifar_mlp import paths, store
+from cifar_mlp import paths
 from cifar_mlp.config import RunConfig
-from cifar_mlp.sections import Beyond
+from cifar_mlp.runs import store
+from cifar_mlp.study.sections import Beyond
 
 NOTEBOOK = paths.NOTEBOOKS_DIR / "07_beyond.py"
 

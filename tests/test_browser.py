@@ -35,7 +35,9 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from cifar_mlp import paths, provenance, report
+from cifar_mlp import paths
+from cifar_mlp.report import build as report
+from cifar_mlp.report import provenance
 
 pytestmark = pytest.mark.browser
 

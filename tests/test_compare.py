@@ -1,4 +1,4 @@
-"""The study's statistics rule (cifar_mlp.compare) on synthetic numbers: error rates, power,
+"""The study's statistics rule (cifar_mlp.study.compare) on synthetic numbers: error rates, power,
 pairing, the words, per-image uncertainty and refusals. Fast, no TensorFlow."""
 
 import math
@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from cifar_mlp import compare
+from cifar_mlp.study import compare
 
 SIGMA = 0.005  # a seed's spread of validation accuracy, about the study's
 

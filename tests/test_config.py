@@ -1,7 +1,7 @@
 import pytest
 
 from cifar_mlp.config import ConfigError, RunConfig, check_seeds
-from cifar_mlp.store import run_key
+from cifar_mlp.runs.store import run_key
 
 # (key, bad value, words the message must contain)
 BAD_VALUES = [

@@ -21,9 +21,10 @@ import pytest
 pytest.importorskip("distributed", reason="Dask's distributed is not installed: the optional "
                                           "extra, `pip install -e '.[cluster]'` (make setup)")
 
-from cifar_mlp import cluster, executors, runner, store, sweep  # noqa: E402
-from cifar_mlp.config import RunConfig  # noqa: E402
 from worker_data import alive, log_lines, use_synthetic_split, wait_for  # noqa: E402
+
+from cifar_mlp.config import RunConfig  # noqa: E402
+from cifar_mlp.runs import cluster, executors, runner, store, sweep  # noqa: E402
 
 pytestmark = pytest.mark.slow  # worker processes import TensorFlow
 

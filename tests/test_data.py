@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
 
-from cifar_mlp import data, paths
+from cifar_mlp import paths
+from cifar_mlp.core import data
 
 
 def fake_arrays():
@@ -62,7 +63,7 @@ def test_truncated_cache_gives_a_clear_error(tmp_path):
     cache = tmp_path / "cifar10.npz"
     data.write_cache(fake_arrays(), cache)
     cache.write_bytes(cache.read_bytes()[:1000])
-    with pytest.raises(data.DataError, match=r"unreadable.*delete it and run `python -m cifar_mlp.data`"):
+    with pytest.raises(data.DataError, match=r"unreadable.*delete it and run `python -m cifar_mlp.core.data`"):
         data.read_cache(cache)
 
 

@@ -6,10 +6,11 @@ import subprocess
 from datetime import datetime, timedelta, timezone
 from importlib import metadata
 
-from cifar_mlp import environment, paths
+from cifar_mlp import paths
+from cifar_mlp.core import environment
 
 FIELDS = {"started", "host", "python", "tensorflow", "keras", "numpy", "cpu_model", "cpu_vector",
-          "cpu_cores", "usable_cores", "commit"}
+          "cpu_cores", "usable_cores", "cpu_gflops", "commit"}
 
 
 def test_capture_names_versions_cpu_host_time_and_commit():
@@ -26,6 +27,17 @@ def test_capture_names_versions_cpu_host_time_and_commit():
     head = subprocess.run(["git", "-C", str(paths.project_root()), "rev-parse", "--short", "HEAD"],
                           capture_output=True, text=True).stdout.strip()
     assert got["commit"] is None if not head else got["commit"].split("+")[0] == head
+
+
+def test_the_cpus_speed_is_measured_once_per_process_and_quickly():
+    import time
+    environment._GFLOPS.clear()
+    start = time.perf_counter()
+    first = environment.cpu_gflops()
+    took = time.perf_counter() - start
+    assert 0 < first < 1e5 and took < 1.5  # a real GFLOP/s figure, within the 1 s a worker allows
+    start = time.perf_counter()
+    assert environment.cpu_gflops() == first and time.perf_counter() - start < 0.01
 
 
 def test_outside_a_checkout_the_commit_is_none(tmp_path, monkeypatch):

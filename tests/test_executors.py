@@ -11,10 +11,10 @@ import textwrap
 import time
 
 import pytest
-
-from cifar_mlp import executors
-from cifar_mlp.config import ConfigError
 from worker_data import alive, wait_for
+
+from cifar_mlp.config import ConfigError
+from cifar_mlp.runs import executors
 
 
 @pytest.fixture
@@ -48,9 +48,9 @@ def test_bad_settings_are_refused_naming_what_is_allowed(environment, variables,
 
 def test_dask_without_its_package_says_how_to_install_it(environment):
     environment.setenv("CIFAR_MLP_EXECUTOR", "dask")
-    import cifar_mlp
-    environment.delitem(sys.modules, "cifar_mlp.cluster", raising=False)
-    environment.delattr(cifar_mlp, "cluster", raising=False)
+    import cifar_mlp.runs
+    environment.delitem(sys.modules, "cifar_mlp.runs.cluster", raising=False)
+    environment.delattr(cifar_mlp.runs, "cluster", raising=False)
     environment.setitem(sys.modules, "distributed", None)  # as if not installed
     with pytest.raises(ConfigError, match=r"needs Dask's distributed .*pip install -e '.\[cluster\]'"):
         executors.current()
@@ -64,7 +64,7 @@ def test_dask_without_its_package_says_how_to_install_it(environment):
 ])
 def test_a_scheduler_that_is_not_there_is_named(environment, address, message):
     pytest.importorskip("distributed", reason="Dask's distributed is not installed (the cluster extra)")
-    from cifar_mlp import cluster
+    from cifar_mlp.runs import cluster
     environment.setattr(cluster, "CONNECT_SECONDS", 1)
     environment.setenv("CIFAR_MLP_EXECUTOR", "dask")
     environment.setenv("CIFAR_MLP_SCHEDULER", address)
@@ -111,8 +111,8 @@ PARENT = textwrap.dedent('''
 ''')
 CHILD = textwrap.dedent('''
     import os, threading, time
-    from cifar_mlp import executors
-    threading.Thread(target=executors._watch_parent, args=(os.getppid(), 0.2), daemon=True).start()
+    from cifar_mlp.runs import pools
+    threading.Thread(target=pools._watch_parent, args=(os.getppid(), 0.2), daemon=True).start()
     print("watching", flush=True)
     time.sleep(120)
 ''')

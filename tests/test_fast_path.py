@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 
-from cifar_mlp import data, training
-from cifar_mlp.backend import keras, tf
 from cifar_mlp.config import RunConfig
-from cifar_mlp.models import build_model
+from cifar_mlp.core import data, training
+from cifar_mlp.core.backend import keras, tf
+from cifar_mlp.core.models import build_model
 
 # 230 images in batches of 50: four full batches and a partial one of 30, so
 # both compiled shapes run. BatchNorm, L2 and a warmup-cosine schedule are on;

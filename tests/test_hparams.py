@@ -2,8 +2,8 @@
 
 import math
 
-from cifar_mlp import hparams, store
 from cifar_mlp.config import RunConfig
+from cifar_mlp.runs import hparams, store
 
 
 def sessions(logdir):
@@ -11,7 +11,7 @@ def sessions(logdir):
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
     from tensorboard.plugins.hparams import plugin_data_pb2
 
-    from cifar_mlp.backend import tf
+    from cifar_mlp.core.backend import tf
 
     found = {}
     for run in sorted(p for p in logdir.iterdir() if p.is_dir()):

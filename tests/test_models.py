@@ -1,5 +1,5 @@
 from cifar_mlp.config import RunConfig
-from cifar_mlp.models import build_model
+from cifar_mlp.core.models import build_model
 
 
 def layer_summary(model):
@@ -38,8 +38,8 @@ def test_reference_recipe_blocks_put_bn_before_the_activation():
 def test_dropout_draws_keras_own_mask_and_keeps_its_semantics():
     import numpy as np
 
-    from cifar_mlp.backend import keras, tf
-    from cifar_mlp.models import Dropout
+    from cifar_mlp.core.backend import keras, tf
+    from cifar_mlp.core.models import Dropout
 
     x = tf.ones((256, 3072))
     ours, theirs = Dropout(0.1, seed=3), keras.layers.Dropout(0.1, seed=3)
@@ -57,7 +57,7 @@ def test_dropout_draws_keras_own_mask_and_keeps_its_semantics():
 
 
 def test_filters_put_a_compact_cnn_before_the_dense_head():
-    from cifar_mlp import sweep
+    from cifar_mlp.runs import sweep
     config = RunConfig(filters=(16, 32), widths=(64,), batchnorm="before")
     model = build_model(config)
     convs = [l for l in model.layers if type(l).__name__ == "Conv2D"]

@@ -7,14 +7,15 @@ import time
 
 import pytest
 
-from cifar_mlp import paths, store, sweep
+from cifar_mlp import paths
 from cifar_mlp.config import RunConfig
+from cifar_mlp.runs import store, sweep
 
 TINY = RunConfig(widths=[16], epochs=1, train_size=200, val_size=100)
 
 
 def test_a_missing_run_is_refused_before_anything_trains(store_root, monkeypatch):
-    from cifar_mlp import training
+    from cifar_mlp.core import training
     monkeypatch.setenv(sweep.NO_TRAIN_VARIABLE, "1")
     monkeypatch.setattr(training, "train", lambda *a, **k: pytest.fail("a run trained"))
     with pytest.raises(sweep.TrainingForbidden) as error:
@@ -44,7 +45,7 @@ def test_a_render_that_needs_a_missing_run_fails_fast_naming_it(tmp_path):
            "CIFAR_MLP_RUNS": str(tmp_path / "runs")}
     env.pop("CIFAR_MLP_TRAIN_IN_PROCESS", None)
     start = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "cifar_mlp.report", "--profile", "smoke",
+    done = subprocess.run([sys.executable, "-m", "cifar_mlp.report.build", "--profile", "smoke",
                            "--only", "01_baseline"], env=env, cwd=paths.PROJ_ROOT,
                           capture_output=True, text=True, timeout=300)
     seconds = time.perf_counter() - start

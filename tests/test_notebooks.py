@@ -12,7 +12,8 @@ from pathlib import Path
 import jupytext
 import pytest
 
-from cifar_mlp import paths, report
+from cifar_mlp import paths
+from cifar_mlp.report import build as report
 
 NOTEBOOKS = sorted(paths.NOTEBOOKS_DIR.glob("[0-9][0-9]_*.py"))
 SECTIONS = ["## Setup", "## Data", "## Runs", "## Results", "## Conclusions"]

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from cifar_mlp import paths, store
+from cifar_mlp import paths
+from cifar_mlp.runs import store
 
 SHOW = ("import os; from cifar_mlp import paths; "
         "print(paths.results_dir()); print(os.environ['CIFAR_MLP_RESULTS'])")

@@ -18,7 +18,7 @@ import pytest  # noqa: E402
 from matplotlib.colors import to_rgb  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from cifar_mlp import plots  # noqa: E402
+from cifar_mlp.report import plots  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -127,7 +127,7 @@ def synthetic_runs(gains: dict[str, float], seeds: int = 5) -> pd.DataFrame:
 
 def test_the_statistics_modules_tables_draw_as_they_come(tmp_path):
     """compare.summarize into intervals, compare.against into differences, unchanged."""
-    from cifar_mlp import compare
+    from cifar_mlp.study import compare
 
     runs = synthetic_runs({"reference": 0.0, "wider": 0.02, "more dropout": -0.015, "gelu": 0.0})
     table = compare.against(runs, "reference", metric="val_accuracy")
@@ -299,7 +299,7 @@ def test_alt_in_output_metadata_becomes_the_img_alt(template):
     whose own <img> has no alt) both read output.metadata["image/png"]["alt"]."""
     from nbconvert import HTMLExporter
 
-    from cifar_mlp import render
+    from cifar_mlp.report import render
 
     output = image_output(ALT)
     assert output.metadata == {"image/png": {"alt": ALT}}  # the contract
@@ -330,7 +330,7 @@ def test_in_a_notebook_a_saved_figure_is_shown_once_with_its_alt(tmp_path, monke
     source = f"""
 import matplotlib.pyplot as plt
 from pathlib import Path
-from cifar_mlp import plots
+from cifar_mlp.report import plots
 fig, ax = plt.subplots()
 ax.plot([1, 2, 3], [0.50, 0.52, 0.51])
 ax.set(title="Validation accuracy by L2 strength", xlabel="L2 strength", ylabel="validation accuracy")

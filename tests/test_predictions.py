@@ -7,8 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cifar_mlp import predictions, store, sweep
 from cifar_mlp.config import RunConfig
+from cifar_mlp.runs import predictions, store, sweep
 
 SCORED = RunConfig(widths=[16], epochs=2, train_size=600, val_size=200, test=True)
 
@@ -30,7 +30,7 @@ def test_old_records_get_predictions_only_when_the_retrained_run_reproduces_them
     folder = store.record_dir(record.key)
     kept = store.predictions(record)
     (folder / store.PREDICTIONS).unlink()
-    with pytest.raises(FileNotFoundError, match="python -m cifar_mlp.predictions"):
+    with pytest.raises(FileNotFoundError, match="python -m cifar_mlp.runs.predictions"):
         store.predictions(record)
 
     assert predictions.main(["--results", str(store_root)]) == 0
@@ -54,7 +54,8 @@ def test_a_run_scored_on_test_reads_its_trained_twin_checkpoint_instead_of_train
     """07's final model is the ladder's last kept step read on the test set: the same
     training (`RunConfig.same_training`), so the test set reads that run's best-epoch
     checkpoint. The record is the one training it again would store."""
-    from cifar_mlp import paths, training
+    from cifar_mlp import paths
+    from cifar_mlp.core import training
 
     kept = SCORED.replace(epochs=4, checkpoint=True, test=False)
     twin = sweep.run(kept, 0)
@@ -80,7 +81,8 @@ def test_a_run_scored_on_test_reads_its_trained_twin_checkpoint_instead_of_train
 @pytest.mark.real
 def test_a_checkpoint_that_is_not_the_twins_final_model_is_not_read(store_root, synthetic_split,
                                                                     monkeypatch):
-    from cifar_mlp import paths, training
+    from cifar_mlp import paths
+    from cifar_mlp.core import training
 
     kept = SCORED.replace(epochs=4, checkpoint=True, test=False)
     twin = sweep.run(kept, 0)

@@ -32,8 +32,13 @@ import numpy as np
 import pytest
 from jupyter_client.kernelspec import KernelSpecManager
 
-from cifar_mlp import compare, paths, plots, report, store, sweep, training
+from cifar_mlp import paths
 from cifar_mlp.config import ConfigError, RunConfig
+from cifar_mlp.core import training
+from cifar_mlp.report import build as report
+from cifar_mlp.report import plots
+from cifar_mlp.runs import store, sweep
+from cifar_mlp.study import compare
 
 PYTHON = sys.executable
 STUDY_NOTEBOOKS = sorted(paths.NOTEBOOKS_DIR.glob("[0-9]*.ipynb"))
@@ -167,7 +172,7 @@ WORKER = textwrap.dedent('''
     import json, os, sys, time
     from pathlib import Path
 
-    from cifar_mlp import sweep
+    from cifar_mlp.runs import sweep
     from cifar_mlp.config import RunConfig
 
     CONFIGS = {name: RunConfig.from_dict(values)
@@ -308,7 +313,7 @@ def test_two_processes_asking_for_one_run_share_one_training(worker):
 SWEEP_IN_WORKERS = textwrap.dedent('''
     import os, sys
     sys.path.insert(0, os.environ["WORKER_TESTS"])
-    from cifar_mlp import executors, sweep
+    from cifar_mlp.runs import executors, sweep
     from cifar_mlp.config import RunConfig
     from worker_data import use_synthetic_split
 
@@ -316,7 +321,7 @@ SWEEP_IN_WORKERS = textwrap.dedent('''
         configs = {f"lr {lr}": RunConfig(widths=[16], epochs=1000, batch_size=50, train_size=600,
                                          val_size=200, lr=lr) for lr in (1e-3, 2e-3)}
         if sys.argv[1] == "dask":
-            from cifar_mlp import cluster
+            from cifar_mlp.runs import cluster
             executor = cluster.DaskExecutor(workers=2, setup=use_synthetic_split)
         else:
             executor = executors.LocalPool(workers=2, setup=use_synthetic_split)
@@ -336,7 +341,8 @@ def _has_dask() -> bool:
         not _has_dask(), reason="Dask's distributed is not installed (the cluster extra)")),
 ], ids=["local-SIGKILL", "local-SIGTERM", "dask-SIGKILL"])
 def test_workers_end_within_seconds_when_their_parent_is_killed(tmp_path, executor, sig):
-    from worker_data import alive, log_lines as worker_log
+    from worker_data import alive
+    from worker_data import log_lines as worker_log
 
     script, log = tmp_path / "sweep.py", tmp_path / "log"
     script.write_text(SWEEP_IN_WORKERS)

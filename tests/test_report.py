@@ -20,7 +20,9 @@ import pytest
 from jupyter_client.kernelspec import KernelSpecManager
 from nbformat.v4 import new_code_cell, new_notebook, new_output
 
-from cifar_mlp import paths, provenance, publish, render, report
+from cifar_mlp import paths
+from cifar_mlp.report import build as report
+from cifar_mlp.report import provenance, publish, render
 
 FIXTURES = Path(__file__).parent / "fixtures"
 needs_kernel = pytest.mark.skipif(
@@ -471,7 +473,8 @@ def test_reproduce_box_names_the_cpus_the_runs_trained_on(tmp_path):
 
 
 def test_a_finding_from_a_comparison_carries_its_effect_interval_seeds_and_verdict():
-    from cifar_mlp import compare, publish
+    from cifar_mlp.report import publish
+    from cifar_mlp.study import compare
 
     c = compare.Comparison("hidden 0.1", "baseline", "best_val_accuracy", diff=0.0123,
                            ci_low=-0.0031, ci_high=0.0277, n=3, verdict=compare.NO_DIFFERENCE)

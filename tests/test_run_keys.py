@@ -3,9 +3,8 @@
 import json
 from pathlib import Path
 
-
-from cifar_mlp import store
 from cifar_mlp.config import RunConfig
+from cifar_mlp.runs import store
 
 COMMITTED = Path(__file__).resolve().parents[1] / "results"
 RECORDS = sorted(p.parent for p in COMMITTED.glob("[!.]*/config.json"))

@@ -4,9 +4,9 @@ import pandas as pd
 import pytest
 
 from cifar_mlp.config import REFERENCE_RECIPE, RunConfig
-from cifar_mlp.sections import Beyond, Recipe
-from cifar_mlp.sections.beyond import START, STEPS
-from cifar_mlp.sections.recipe import CHOICES, reverted
+from cifar_mlp.study.sections import Beyond, Recipe
+from cifar_mlp.study.sections.beyond import START, STEPS
+from cifar_mlp.study.sections.recipe import CHOICES, reverted
 
 RECIPE_CHOICES = dict(widths=(512, 512, 512), dropout=0.1, schedule="cosine", checkpoint=True)
 

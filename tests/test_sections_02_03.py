@@ -2,7 +2,7 @@
 
 import pytest
 
-from cifar_mlp.sections import Architecture, Regularization
+from cifar_mlp.study.sections import Architecture, Regularization
 
 
 @pytest.mark.parametrize("profile", ["full", "smoke"])

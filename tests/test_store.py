@@ -7,8 +7,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from cifar_mlp import compare, environment, store, sweep
 from cifar_mlp.config import RunConfig
+from cifar_mlp.core import environment
+from cifar_mlp.runs import store, sweep
+from cifar_mlp.study import compare
 
 
 def fake_train(calls):
@@ -26,7 +28,7 @@ def fake_train(calls):
 
 @pytest.fixture
 def calls(monkeypatch):
-    from cifar_mlp import training
+    from cifar_mlp.core import training
     made = []
     monkeypatch.setattr(training, "train", fake_train(made))
     return made
@@ -163,7 +165,7 @@ def test_export_to_parquet_needs_pyarrow_and_says_so(store_root, tmp_path, monke
     (["export", "runs.csv", "--results", "missing"], 4, "no such results folder"),
 ])
 def test_the_command_line_fails_in_a_line_or_two(tmp_path, args, code, says):
-    done = subprocess.run([sys.executable, "-m", "cifar_mlp.store", *args], cwd=tmp_path,
+    done = subprocess.run([sys.executable, "-m", "cifar_mlp.runs.store", *args], cwd=tmp_path,
                           capture_output=True, text=True)
     assert done.returncode == code and says in done.stderr
     assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) <= 2
@@ -172,14 +174,14 @@ def test_the_command_line_fails_in_a_line_or_two(tmp_path, args, code, says):
 
 def test_the_command_line_exports_a_store(store_root, tmp_path):
     store.save(RunConfig(), 0, HISTORY, metrics_of(0.3, 0.3))
-    done = subprocess.run([sys.executable, "-m", "cifar_mlp.store", "export", "runs.csv",
+    done = subprocess.run([sys.executable, "-m", "cifar_mlp.runs.store", "export", "runs.csv",
                            "--results", str(store_root)], cwd=tmp_path, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("1 runs") and len(pd.read_csv(tmp_path / "runs.csv")) == 1
 
 
 def test_a_corrupted_record_is_named_with_what_to_do(tmp_path):
-    from cifar_mlp import store
+    from cifar_mlp.runs import store
     folder = tmp_path / "0123456789abcdef"
     folder.mkdir()
     (folder / "metrics.json").write_text("{}")

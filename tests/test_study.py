@@ -6,10 +6,17 @@ import os
 import pandas as pd
 import pytest
 
-from cifar_mlp import paths, store
+from cifar_mlp import paths
 from cifar_mlp.config import ConfigError, RunConfig
-from cifar_mlp.sections import optimizers
-from cifar_mlp.sections import SECTIONS, Architecture, Beyond, Optimizers, Regularization
+from cifar_mlp.runs import store
+from cifar_mlp.study.sections import (
+    SECTIONS,
+    Architecture,
+    Beyond,
+    Optimizers,
+    Regularization,
+    optimizers,
+)
 
 NOTEBOOK = {"profile": "smoke", "seeds": None, "epochs": None, "train_size": None,
             "val_size": None, "results_dir": None}
@@ -50,7 +57,7 @@ def test_a_bad_parameter_is_refused_naming_it(section, given, named):
 
 
 def test_parameters_override_the_profile_and_ignore_ipython_names():
-    study = Architecture.from_notebook({**NOTEBOOK, "depths": [2, 4], "In": [], "_x": 1})
+    study = Architecture.from_notebook({**NOTEBOOK, "depths": [2, 4], "Out": {}, "_x": 1})
     assert study.depths == (2, 4) and study.widths == Architecture.at("smoke").widths
     assert study.experiments()["depth"].variants["depth 4"].widths == (128,) * 4
 
@@ -135,8 +142,8 @@ def test_tuning_picks_by_the_mean_over_seeds_and_a_diverged_run_scores_as_chance
 def test_the_recipe_its_ablation_and_the_ladder_are_stored(monkeypatch):
     """06 and 07 build on 02-05's published choices and, for 07, on each step's result:
     with training forbidden, every run they reach must be read back."""
-    from cifar_mlp import publish
-    from cifar_mlp.sections import Recipe
+    from cifar_mlp.report import publish
+    from cifar_mlp.study.sections import Recipe
 
     monkeypatch.setenv("CIFAR_MLP_NO_TRAIN", "1")
     recipe = Recipe.at("full")
@@ -152,10 +159,41 @@ def test_the_recipe_its_ablation_and_the_ladder_are_stored(monkeypatch):
 
 
 def test_a_missing_run_names_the_section_that_declares_it(tmp_path, monkeypatch):
-    from cifar_mlp import sweep
+    from cifar_mlp.runs import sweep
     monkeypatch.setenv(sweep.NO_TRAIN_VARIABLE, "1")
     study = Architecture.at("smoke", results_dir=tmp_path)
     with pytest.raises(sweep.TrainingForbidden) as error:
         study.run(study.experiments()["activation"])
     assert "make report ONLY=02_architecture_activations PROFILE=smoke" in str(error.value)
     assert not any(tmp_path.glob("[!.]*")), "nothing is stored"
+
+
+# What a kernel's `In` holds after Run All of a notebook, then more cells.
+CELLS = ["import numpy as np\nfrom cifar_mlp.study.sections import Architecture",
+         'profile = "smoke"  # why\nseeds = None\ndepths = None',
+         "study = Architecture.from_notebook(globals())",
+         "n_runs = 3\nrows = len([1, 2])"]
+
+
+def test_a_kernel_can_run_the_parameters_and_study_cells_again():
+    # Later cells made plain globals (n_runs, rows, a scratch x): none is a parameter.
+    namespace = {"In": CELLS + CELLS[1:3] + ["x = 5"], "profile": "smoke", "seeds": None,
+                 "depths": None, "n_runs": 3, "rows": 2, "x": 5, "np": object()}
+    assert Architecture.from_notebook(namespace) == Architecture.at("smoke")
+
+
+def test_an_edited_parameter_cell_is_read_and_its_typo_refused():
+    edited = 'profile = "smoke"\nseeds = None\ndepths = [2, 4]'
+    namespace = {"In": CELLS + [edited, CELLS[2]], "profile": "smoke", "seeds": None,
+                 "depths": [2, 4], "n_runs": 3}
+    assert Architecture.from_notebook(namespace).depths == (2, 4)
+    typo = 'profile = "smoke"\ndepth = [2, 4]'
+    with pytest.raises(ConfigError, match="unknown notebook parameter 'depth'. Did you mean 'depths'"):
+        Architecture.from_notebook({**namespace, "In": CELLS + [typo], "depth": [2, 4]})
+
+
+def test_papermills_injected_cell_is_a_parameter_cell_even_with_only_unknown_names():
+    injected = "# Parameters\nlearnig_rate = 0.1\n"
+    with pytest.raises(ConfigError, match="unknown notebook parameter 'learnig_rate'"):
+        Architecture.from_notebook({"In": CELLS[:2] + [injected], "profile": "smoke", "seeds": None,
+                                    "depths": None, "learnig_rate": 0.1})

@@ -8,10 +8,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
-
-from cifar_mlp import executors, runner, store, sweep
-from cifar_mlp.config import RunConfig
 from worker_data import alive, log_lines, use_synthetic_split, wait_for
+
+from cifar_mlp.config import RunConfig
+from cifar_mlp.runs import executors, runner, store, sweep
 
 # Estimated cost grows with width, so the scheduler should start 1024 first, then 512, then 128.
 CONFIGS = {f"w{w}": RunConfig(widths=(w,), epochs=2) for w in (128, 1024, 512)}
@@ -144,7 +144,7 @@ def tiny(lr: float, epochs: int = 1) -> RunConfig:
 @pytest.mark.slow
 def test_local_workers_are_replaced_after_n_runs_with_the_same_numbers(store_root, synthetic_split,
                                                                        tmp_path, monkeypatch):
-    from cifar_mlp import training
+    from cifar_mlp.core import training
 
     monkeypatch.setenv("WORKER_LOG", str(tmp_path / "log"))
     pool = executors.LocalPool(workers=1, runs_per_worker=2, setup=use_synthetic_split)

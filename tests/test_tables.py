@@ -3,10 +3,11 @@
 import numpy as np
 import pytest
 
-from cifar_mlp import config, models, training
-from cifar_mlp.backend import keras, tf
+from cifar_mlp import config
 from cifar_mlp.config import ConfigError, RunConfig
-from cifar_mlp.tables import lookup
+from cifar_mlp.core import models, training
+from cifar_mlp.core.backend import keras, tf
+from cifar_mlp.core.tables import lookup
 
 TABLES = {"optimizer": (training.OPTIMIZERS, config.OPTIMIZERS),
           "schedule": (training.SCHEDULES, config.SCHEDULES),

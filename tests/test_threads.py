@@ -21,7 +21,7 @@ SMALL = RunConfig(widths=[16], epochs=1, batch_size=50, train_size=600, val_size
 
 
 def test_another_thread_drawing_from_random_does_not_change_a_run(synthetic_split):
-    from cifar_mlp import training
+    from cifar_mlp.core import training
 
     alone = training.train(SMALL, 0)["history"]
     stop = threading.Event()
@@ -44,10 +44,10 @@ def test_the_private_generator_draws_what_the_global_one_drew(synthetic_split, m
     """Every run stored before the fix keeps its numbers: the same seeds, to the bit."""
     import contextlib
 
-    from cifar_mlp import training
+    from cifar_mlp.core import keras_private, training
 
     own = training.train(SMALL, 3)["history"]
-    monkeypatch.setattr(training, "own_keras_seeds", lambda seed: contextlib.nullcontext())
+    monkeypatch.setattr(keras_private, "own_seed_generator", lambda seed: contextlib.nullcontext())
     shared = training.train(SMALL, 3)["history"]
     own.pop("seconds"), shared.pop("seconds")  # wall time, the one thing allowed to differ
     assert own == shared

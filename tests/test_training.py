@@ -3,8 +3,9 @@ import math
 import numpy as np
 import pytest
 
-from cifar_mlp import data, sweep, training
 from cifar_mlp.config import RunConfig
+from cifar_mlp.core import data, training
+from cifar_mlp.runs import sweep
 
 SMALL = dict(widths=(32,), epochs=3, batch_size=50, train_size=600, val_size=200)
 
@@ -126,7 +127,7 @@ def test_short_real_run_learns_well_above_chance(store_root):
 def test_runs_train_in_a_renewed_worker_with_the_same_results(store_root, in_workers):
     import os
 
-    from cifar_mlp import executors, runner
+    from cifar_mlp.runs import executors, runner
 
     pool = executors.LocalPool(workers=1, runs_per_worker=2)  # one worker: each task lands on it
     in_process = in_workers
@@ -169,3 +170,29 @@ def test_xla_is_read_from_the_environment_at_each_run(monkeypatch):
     monkeypatch.setenv(training.JIT_VARIABLE, "yes")
     with pytest.raises(training.ConfigError, match="CIFAR_MLP_JIT='yes' is not allowed: 1 .* or 0"):
         training.jit_compile(mlp)
+
+
+def test_every_private_keras_api_still_works_in_the_installed_keras():
+    # One place holds them (cifar_mlp.core.keras_private); a Keras release that breaks
+    # one fails here, naming it, before any sweep trains.
+    from cifar_mlp.core import keras_private
+    keras_private.check()
+
+
+def test_a_broken_private_api_is_named(monkeypatch):
+    from cifar_mlp.core import keras_private
+    from cifar_mlp.core.backend import keras
+    owner = next(c for c in keras.Model.__mro__ if "_symbolic_build" in vars(c))
+    monkeypatch.delattr(owner, "_symbolic_build")
+    with pytest.raises(keras_private.KerasChanged, match="Model._symbolic_build"):
+        keras_private.check()
+
+
+def test_no_module_but_keras_private_reaches_into_keras_internals():
+    import pathlib
+    import re
+    package = pathlib.Path(__file__).resolve().parents[1] / "src" / "cifar_mlp"
+    private = re.compile(r"keras\.src\b|\._symbolic_build\b")
+    found = [p.relative_to(package).as_posix() for p in package.rglob("*.py")
+             if private.search(p.read_text()) and p.name != "keras_private.py"]
+    assert not found, f"private Keras APIs outside core/keras_private.py: {found}"

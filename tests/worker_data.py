@@ -15,7 +15,8 @@ def use_synthetic_split() -> None:
     sys.path.insert(0, os.path.dirname(__file__))
     from synthetic import make_split
 
-    from cifar_mlp import data, store, training
+    from cifar_mlp.core import data, training
+    from cifar_mlp.runs import store
 
     split = make_split()
     data.load_split = data.make_split = lambda *a, **k: split

@@ -15,18 +15,16 @@ import sys
 import traceback
 from collections.abc import Callable
 
-from cifar_mlp.config import ConfigError
-from cifar_mlp.data import DataError
-
 DEBUG_FLAG = "--debug"
 DEBUG_VARIABLE = "CIFAR_MLP_DEBUG"
 
-# Exit code by error type; an error takes the entry of its nearest class.
+# Exit code by error type, named as `qualified` names it; an error takes the entry of its
+# nearest class. By name, so this module, which every entry point imports, imports none of them.
 EXIT_CODES = {
-    ConfigError: 2,        # a bad parameter: the code argparse gives bad arguments
-    DataError: 3,          # CIFAR-10 missing, unreadable or not CIFAR-10
-    FileNotFoundError: 4,  # a path given, or a stored file, does not exist
-    OSError: 5,            # not readable or writable, disk full, ...
+    "cifar_mlp.config.ConfigError": 2,   # a bad parameter: the code argparse gives bad arguments
+    "cifar_mlp.core.data.DataError": 3,  # CIFAR-10 missing, unreadable or not CIFAR-10
+    "builtins.FileNotFoundError": 4,     # a path given, or a stored file, does not exist
+    "builtins.OSError": 5,               # not readable or writable, disk full, ...
 }
 # Any other exception class of this package (sweep.TrainingForbidden, ...) is raised
 # on purpose, with a message for the user.
@@ -41,17 +39,16 @@ def module_name(module: str) -> str:
 
 
 def qualified(cls: type) -> str:
-    # By name, not identity: under `python -m cifar_mlp.data` the module that raises
-    # is __main__, and its DataError is not the class cifar_mlp.data defines.
+    # By name, not identity: under `python -m cifar_mlp.core.data` the module that raises
+    # is __main__, and its DataError is not the class cifar_mlp.core.data defines.
     return f"{module_name(cls.__module__)}.{cls.__qualname__}"
 
 
 def exit_code(error: BaseException) -> int | None:
     """The exit code of an error meant for the user, or None for a bug."""
-    codes = {qualified(cls): code for cls, code in EXIT_CODES.items()}
     for cls in type(error).__mro__:
-        if qualified(cls) in codes:
-            return codes[qualified(cls)]
+        if qualified(cls) in EXIT_CODES:
+            return EXIT_CODES[qualified(cls)]
     return LIBRARY_ERROR if qualified(type(error)).startswith("cifar_mlp.") else None
 
 

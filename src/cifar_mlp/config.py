@@ -15,7 +15,6 @@ import typing
 from dataclasses import dataclass
 from typing import Any
 
-
 ACTIVATIONS = ("relu", "gelu", "tanh", "elu", "selu", "swish", "silu", "sigmoid",
                "leaky_relu", "mish", "softplus", "linear")
 INITIALIZERS = ("glorot_uniform", "glorot_normal", "he_uniform", "he_normal",
@@ -168,11 +167,11 @@ def check_keys(values, allowed, what: str) -> None:
 
 # ---------------------------------------------------------------- validation
 
-def _fail(name, value, allowed):
+def refuse(name, value, allowed):
     raise ConfigError(f"{name}={value!r} is not allowed: {allowed}.")
 
 
-def _number(name, value, *, low=None, high=None, low_open=False, high_open=False,
+def check_number(name, value, *, low=None, high=None, low_open=False, high_open=False,
             integer=False, optional=False):
     if value is None and optional:
         return
@@ -180,30 +179,30 @@ def _number(name, value, *, low=None, high=None, low_open=False, high_open=False
     ok_type = int if integer else (int, float)
     if isinstance(value, bool) or not isinstance(value, ok_type) or (
             not integer and not math.isfinite(value)):
-        _fail(name, value, f"it must be {kind}" + (" or None" if optional else ""))
+        refuse(name, value, f"it must be {kind}" + (" or None" if optional else ""))
     if low is not None and (value < low or (low_open and value == low)):
-        _fail(name, value, f"it must be {'>' if low_open else '>='} {low}")
+        refuse(name, value, f"it must be {'>' if low_open else '>='} {low}")
     if high is not None and (value > high or (high_open and value == high)):
-        _fail(name, value, f"it must be {'<' if high_open else '<='} {high}")
+        refuse(name, value, f"it must be {'<' if high_open else '<='} {high}")
 
 
-def _choice(name, value, choices):
+def check_choice(name, value, choices):
     if value not in choices:
         close = difflib.get_close_matches(str(value), choices, n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
-        _fail(name, value, f"one of {', '.join(choices)}{hint}")
+        refuse(name, value, f"one of {', '.join(choices)}{hint}")
 
 
 def _flag(name, value):
     if not isinstance(value, bool):
-        _fail(name, value, "True or False")
+        refuse(name, value, "True or False")
 
 
 def _layers(c: RunConfig, name, check):
     value = getattr(c, name)
     if isinstance(value, tuple):
         if len(value) != len(c.widths):
-            _fail(name, value, f"one value, or one per hidden layer ({len(c.widths)})")
+            refuse(name, value, f"one value, or one per hidden layer ({len(c.widths)})")
         for i, v in enumerate(value):
             check(f"{name}[{i}]", v)
     else:
@@ -212,63 +211,63 @@ def _layers(c: RunConfig, name, check):
 
 def _validate(c: RunConfig) -> None:
     if not isinstance(c.widths, tuple) or len(c.widths) == 0:
-        _fail("widths", c.widths, "a non-empty list of layer widths, e.g. [128, 128, 128]")
+        refuse("widths", c.widths, "a non-empty list of layer widths, e.g. [128, 128, 128]")
     for i, w in enumerate(c.widths):
-        _number(f"widths[{i}]", w, low=1, high=16384, integer=True)
-    _layers(c, "activation", lambda n, v: _choice(n, v, ACTIVATIONS))
-    _layers(c, "batchnorm", lambda n, v: _choice(n, v, BATCHNORM))
-    _layers(c, "dropout", lambda n, v: _number(n, v, low=0, high=1, high_open=True))
-    _number("input_dropout", c.input_dropout, low=0, high=1, high_open=True)
-    _number("l2", c.l2, low=0, high=1)
-    _choice("initializer", c.initializer, INITIALIZERS)
+        check_number(f"widths[{i}]", w, low=1, high=16384, integer=True)
+    _layers(c, "activation", lambda n, v: check_choice(n, v, ACTIVATIONS))
+    _layers(c, "batchnorm", lambda n, v: check_choice(n, v, BATCHNORM))
+    _layers(c, "dropout", lambda n, v: check_number(n, v, low=0, high=1, high_open=True))
+    check_number("input_dropout", c.input_dropout, low=0, high=1, high_open=True)
+    check_number("l2", c.l2, low=0, high=1)
+    check_choice("initializer", c.initializer, INITIALIZERS)
     if not isinstance(c.filters, tuple) or len(c.filters) > 5:
-        _fail("filters", c.filters, "a list of up to 5 conv stage widths, e.g. [32, 64, 128], "
+        refuse("filters", c.filters, "a list of up to 5 conv stage widths, e.g. [32, 64, 128], "
               "or [] for the MLP (each stage halves the 32-pixel image)")
     for i, f in enumerate(c.filters):
-        _number(f"filters[{i}]", f, low=1, high=1024, integer=True)
+        check_number(f"filters[{i}]", f, low=1, high=1024, integer=True)
 
-    _choice("optimizer", c.optimizer, OPTIMIZERS)
-    _number("lr", c.lr, low=0, low_open=True, high=10)
-    _number("beta_1", c.beta_1, low=0, high=1, high_open=True)
-    _number("beta_2", c.beta_2, low=0, high=1, high_open=True)
-    _number("epsilon", c.epsilon, low=0, low_open=True, high=1)
+    check_choice("optimizer", c.optimizer, OPTIMIZERS)
+    check_number("lr", c.lr, low=0, low_open=True, high=10)
+    check_number("beta_1", c.beta_1, low=0, high=1, high_open=True)
+    check_number("beta_2", c.beta_2, low=0, high=1, high_open=True)
+    check_number("epsilon", c.epsilon, low=0, low_open=True, high=1)
     _flag("amsgrad", c.amsgrad)
-    _number("momentum", c.momentum, low=0, high=1, high_open=True)
+    check_number("momentum", c.momentum, low=0, high=1, high_open=True)
     _flag("nesterov", c.nesterov)
     if c.nesterov and c.optimizer == "sgd" and c.momentum == 0:
-        _fail("nesterov", c.nesterov, "only with momentum > 0 (Nesterov needs momentum)")
-    _number("rho", c.rho, low=0, high=1, high_open=True)
-    _number("weight_decay", c.weight_decay, low=0, high=1)
-    _number("clipnorm", c.clipnorm, low=0, low_open=True, optional=True)
+        refuse("nesterov", c.nesterov, "only with momentum > 0 (Nesterov needs momentum)")
+    check_number("rho", c.rho, low=0, high=1, high_open=True)
+    check_number("weight_decay", c.weight_decay, low=0, high=1)
+    check_number("clipnorm", c.clipnorm, low=0, low_open=True, optional=True)
 
-    _choice("schedule", c.schedule, SCHEDULES)
-    _number("warmup_epochs", c.warmup_epochs, low=0, integer=True)
-    _number("step_epochs", c.step_epochs, low=1, integer=True)
-    _number("step_factor", c.step_factor, low=0, low_open=True, high=1)
-    _number("final_lr_fraction", c.final_lr_fraction, low=0, high=1)
+    check_choice("schedule", c.schedule, SCHEDULES)
+    check_number("warmup_epochs", c.warmup_epochs, low=0, integer=True)
+    check_number("step_epochs", c.step_epochs, low=1, integer=True)
+    check_number("step_factor", c.step_factor, low=0, low_open=True, high=1)
+    check_number("final_lr_fraction", c.final_lr_fraction, low=0, high=1)
     if c.schedule == "warmup_cosine" and c.warmup_epochs >= c.epochs:
-        _fail("warmup_epochs", c.warmup_epochs, f"fewer than epochs={c.epochs}")
+        refuse("warmup_epochs", c.warmup_epochs, f"fewer than epochs={c.epochs}")
 
     for flag in ("early_stopping", "es_restore_best", "reduce_lr", "checkpoint", "histograms", "test"):
         _flag(flag, getattr(c, flag))
     for monitor in ("es_monitor", "rlr_monitor", "ckpt_monitor"):
-        _choice(monitor, getattr(c, monitor), MONITORS)
-    _number("es_patience", c.es_patience, low=0, integer=True)
-    _number("rlr_factor", c.rlr_factor, low=0, low_open=True, high=1, high_open=True)
-    _number("rlr_patience", c.rlr_patience, low=0, integer=True)
-    _number("rlr_min_lr", c.rlr_min_lr, low=0)
+        check_choice(monitor, getattr(c, monitor), MONITORS)
+    check_number("es_patience", c.es_patience, low=0, integer=True)
+    check_number("rlr_factor", c.rlr_factor, low=0, low_open=True, high=1, high_open=True)
+    check_number("rlr_patience", c.rlr_patience, low=0, integer=True)
+    check_number("rlr_min_lr", c.rlr_min_lr, low=0)
     if c.reduce_lr and c.schedule != "constant":
-        _fail("reduce_lr", c.reduce_lr, f"only with schedule='constant' (a {c.schedule!r} "
+        refuse("reduce_lr", c.reduce_lr, f"only with schedule='constant' (a {c.schedule!r} "
               "schedule already sets the learning rate every step)")
 
-    _number("epochs", c.epochs, low=1, high=1000, integer=True)
-    _number("val_size", c.val_size, low=10, high=25000, integer=True)
-    _number("train_size", c.train_size, low=10, high=50000 - c.val_size, integer=True, optional=True)
+    check_number("epochs", c.epochs, low=1, high=1000, integer=True)
+    check_number("val_size", c.val_size, low=10, high=25000, integer=True)
+    check_number("train_size", c.train_size, low=10, high=50000 - c.val_size, integer=True, optional=True)
     train = c.train_size if c.train_size is not None else 50000 - c.val_size
-    _number("batch_size", c.batch_size, low=1, high=train, integer=True)
-    _number("label_smoothing", c.label_smoothing, low=0, high=1, high_open=True)
-    _choice("augment", c.augment, AUGMENTATIONS)
-    _number("split_seed", c.split_seed, low=0, integer=True)
+    check_number("batch_size", c.batch_size, low=1, high=train, integer=True)
+    check_number("label_smoothing", c.label_smoothing, low=0, high=1, high_open=True)
+    check_choice("augment", c.augment, AUGMENTATIONS)
+    check_number("split_seed", c.split_seed, low=0, integer=True)
 
 
 def check_seeds(seeds, name: str = "seeds") -> tuple[int, ...]:
@@ -276,9 +275,9 @@ def check_seeds(seeds, name: str = "seeds") -> tuple[int, ...]:
     if isinstance(seeds, int) and not isinstance(seeds, bool):
         seeds = (seeds,)
     if not isinstance(seeds, (list, tuple)) or not seeds:
-        _fail(name, seeds, "a non-empty list of non-negative integers, e.g. [0, 1, 2]")
+        refuse(name, seeds, "a non-empty list of non-negative integers, e.g. [0, 1, 2]")
     for i, s in enumerate(seeds):  # named like widths[i], so the message points at the parameter
-        _number(f"{name}[{i}]", s, low=0, integer=True)
+        check_number(f"{name}[{i}]", s, low=0, integer=True)
     if len(set(seeds)) < len(seeds):
-        _fail(name, list(seeds), "each seed once (a repeated seed would count twice in every mean)")
+        refuse(name, list(seeds), "each seed once (a repeated seed would count twice in every mean)")
     return tuple(seeds)

@@ -41,7 +41,7 @@ def data_dir() -> Path:
 
 
 def cache_file() -> Path:
-    """The verified uint8 arrays, written once by cifar_mlp.data."""
+    """The verified uint8 arrays, written once by cifar_mlp.core.data."""
     return _folder("CIFAR_MLP_CACHE", data_dir() / "cifar10.npz", "CACHE_FILE")
 
 
@@ -54,12 +54,14 @@ def profile_dirs(profile: str) -> dict[str, Path]:
     """Where a profile's run records, TensorBoard logs, reports and figures go.
 
     Full: `results/` (small text records, committed: enough to re-render every
-    report), `runs/` (logs and checkpoints: large, git-ignored), `reports/`.
+    report), `runs/` (logs and checkpoints: large, git-ignored), and `build/reports/`:
+    a notebook run by hand writes its figures and summaries there, never into the
+    committed `reports/`, which only the report command writes (`report_output`).
     Smoke: the same four under the smoke folder.
     """
     if profile == "full":
         root = project_root()
-        reports = _folder("CIFAR_MLP_REPORTS", root / "reports", "REPORTS_DIR")
+        reports = _folder("CIFAR_MLP_REPORTS", root / "build" / "reports", "REPORTS_DIR")
         return {"results": _folder("CIFAR_MLP_RESULTS", root / "results", "RESULTS_DIR"),
                 "runs": _folder("CIFAR_MLP_RUNS", root / "runs", "RUNS_DIR"),
                 "reports": reports, "figures": reports / "figures"}
@@ -68,6 +70,15 @@ def profile_dirs(profile: str) -> dict[str, Path]:
         return {"results": root / "results", "runs": root / "runs",
                 "reports": root / "reports", "figures": root / "reports" / "figures"}
     raise ValueError(f"profile={profile!r} is not allowed: one of smoke, full.")
+
+
+def report_output(profile: str = "full") -> Path:
+    """Where `python -m cifar_mlp.report` writes its pages: the committed `reports/` (full)
+    unless CIFAR_MLP_REPORTS names another folder; it hands that folder to the notebooks
+    it runs, so their figures land beside the pages."""
+    if profile == "full":
+        return _folder("CIFAR_MLP_REPORTS", project_root() / "reports", "REPORTS_DIR")
+    return profile_dirs(profile)["reports"]
 
 
 def results_dir(profile: str = "full") -> Path:
@@ -114,6 +125,21 @@ def env_for_children():
         for var, value in saved.items():
             if value is not None:
                 os.environ[var] = value
+
+
+@contextmanager
+def variable(name: str, value: Path | str | None):
+    """Within the block, the folder variable `name` is `value` (absolute; None: as it was)."""
+    saved = os.environ.get(name)
+    if value is not None:
+        os.environ[name] = str(Path(value).expanduser().resolve())
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = saved
 
 
 # ---------------------------------------------------------------- the old constants

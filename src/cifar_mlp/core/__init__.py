@@ -1,0 +1,1 @@
+"""Data, models and training: one run, from verified pixels to a history."""

@@ -1,0 +1,1 @@
+"""The report: notebooks executed and rendered to pages, figures, provenance."""

@@ -1,0 +1,1 @@
+"""The study: each section's declared experiments, the statistics that judge them, the claims."""

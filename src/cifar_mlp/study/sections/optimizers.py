@@ -1,0 +1,157 @@
+"""04 · Five optimizers, each at its own tuned rate, with a constant rate and warmup + cosine.
+
+Three stages, each choosing from the stored runs of the one before by the
+mean over the first `tuning_seeds` seeds: a learning rate per optimizer, then
+the optimizer's own hyperparameter at that rate, then the tuned optimizers over
+every seed with both schedules. Re-running the stages re-derives every choice
+from the store.
+"""
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from cifar_mlp.config import REFERENCE_MODEL, ConfigError
+from cifar_mlp.study.base import (
+    Experiment,
+    Study,
+    config_value,
+    each,
+    knob,
+    one_of,
+    whole,
+)
+
+# Each optimizer the study compares, as the config values that make it.
+KINDS = {"adam": dict(optimizer="adam"), "sgd_momentum": dict(optimizer="sgd"),
+         "sgd_nesterov": dict(optimizer="sgd", nesterov=True),
+         "rmsprop": dict(optimizer="rmsprop"), "adamw": dict(optimizer="adamw")}
+SCHEDULES = ("constant", "warmup_cosine")
+CHANCE = 0.1  # a diverged tuning run's score: ten classes
+
+
+def pair(name, value):
+    """Adam's (beta_1, beta_2)."""
+    if not isinstance(value, (list, tuple)) or len(value) != 2:
+        raise ConfigError(f"{name}={value!r} is not allowed: a [beta_1, beta_2] pair, e.g. [0.9, 0.999]")
+    config_value("beta_1")(f"{name}[0]", value[0])
+    config_value("beta_2")(f"{name}[1]", value[1])
+    return tuple(value)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Optimizers(Study):
+    SECTION = "04_optimizers"
+    PROFILES = {
+        # 15 epochs for every stage, so stages share runs. Tuning on 3 seeds: the settings
+        # a grid compares differ by about one seed's noise.
+        "full": dict(seeds=(0, 1, 2, 3, 4), tuning_seeds=3, epochs=15, optimizers=tuple(KINDS),
+                     adam_lrs=(3e-4, 1e-3, 3e-3), sgd_lrs=(0.01, 0.03, 0.1),
+                     rmsprop_lrs=(1e-4, 3e-4, 1e-3),
+                     adam_betas=((0.9, 0.999), (0.8, 0.999), (0.9, 0.99)),
+                     momentums=(0.9, 0.8, 0.95), rhos=(0.9, 0.95, 0.99),
+                     weight_decays=(1e-4, 1e-5, 1e-3)),
+        # Three optimizers, two rates and two betas for Adam: every stage has a choice to make.
+        "smoke": dict(tuning_seeds=1, optimizers=("adam", "sgd_nesterov", "rmsprop"), adam_lrs=(1e-3, 3e-3),
+                      sgd_lrs=(0.03,), rmsprop_lrs=(1e-3,), adam_betas=((0.9, 0.999), (0.8, 0.999)),
+                      momentums=(0.9,), rhos=(0.9,), weight_decays=(1e-4,)),
+    }
+
+    tuning_seeds: int = knob(whole(1, 100), "how many of the seeds (the first) tune stages 1 and 2")
+    optimizers: tuple[str, ...] = knob(each(one_of(KINDS)), "optimizers compared")
+    adam_lrs: tuple[float, ...] = knob(each(config_value("lr")), "Adam and AdamW rates")
+    sgd_lrs: tuple[float, ...] = knob(each(config_value("lr")), "SGD rates (momentum, Nesterov)")
+    rmsprop_lrs: tuple[float, ...] = knob(each(config_value("lr")), "RMSprop rates")
+    # Each optimizer's own hyperparameter; the first value is the usual one, used to tune the rate.
+    adam_betas: tuple[tuple[float, float], ...] = knob(each(pair), "Adam's [beta_1, beta_2] pairs")
+    momentums: tuple[float, ...] = knob(each(config_value("momentum")), "SGD momentum")
+    rhos: tuple[float, ...] = knob(each(config_value("rho")), "RMSprop's rho")
+    weight_decays: tuple[float, ...] = knob(each(config_value("weight_decay")), "AdamW's decay")
+
+    def __post_init__(self):
+        if self.tuning_seeds > len(self.seeds):
+            raise ConfigError(f"tuning_seeds={self.tuning_seeds!r} is not allowed: at most the "
+                              f"{len(self.seeds)} seeds given ({list(self.seeds)})")
+
+    @property
+    def tuning(self) -> tuple[int, ...]:
+        """The seeds stages 1 and 2 tune on."""
+        return self.seeds[:self.tuning_seeds]
+
+    def lr_grid(self, kind: str) -> tuple[float, ...]:
+        return {"adam": self.adam_lrs, "adamw": self.adam_lrs, "sgd_momentum": self.sgd_lrs,
+                "sgd_nesterov": self.sgd_lrs, "rmsprop": self.rmsprop_lrs}[kind]
+
+    def own_values(self, kind: str) -> list[dict]:
+        return {"adam": [dict(beta_1=b1, beta_2=b2) for b1, b2 in self.adam_betas],
+                "adamw": [dict(weight_decay=w) for w in self.weight_decays],
+                "sgd_momentum": [dict(momentum=m) for m in self.momentums],
+                "sgd_nesterov": [dict(momentum=m) for m in self.momentums],
+                "rmsprop": [dict(rho=r) for r in self.rhos]}[kind]
+
+    def usual(self, kind: str):
+        """The optimizer as usually configured: the first value of its own hyperparameter."""
+        return self.base(**REFERENCE_MODEL, **KINDS[kind], **self.own_values(kind)[0])
+
+    def rates(self) -> Experiment:
+        return Experiment({f"{k} lr={lr:g}": self.usual(k).replace(lr=lr)
+                           for k in self.optimizers for lr in self.lr_grid(k)}, self.tuning)
+
+    def own(self, rates: dict) -> Experiment:
+        """Each optimizer's own hyperparameter at its chosen rate ({kind: config})."""
+        return Experiment({f"{k} {_setting(changes)}": rates[k].replace(**changes)
+                           for k in self.optimizers for changes in self.own_values(k)}, self.tuning)
+
+    def final(self, tuned: dict) -> Experiment:
+        return Experiment({f"{k}, {s}": tuned[k].replace(schedule=s)
+                           for k in self.optimizers for s in SCHEDULES}, self.seeds)
+
+    def stages(self, quiet: bool = False) -> "Stages":
+        """The three stages through the store, each choosing by the mean over the tuning seeds."""
+        rate_runs = self.rates()
+        rates = self.run(rate_runs, quiet)
+        best_lr = pick(rates)
+        own_runs = self.own({k: rate_runs.variants[v] for k, v in best_lr["variant"].items()})
+        own = self.run(own_runs, quiet)
+        tuned = pick(own)
+        final_runs = self.final({k: own_runs.variants[v] for k, v in tuned["variant"].items()})
+        return Stages(rates, best_lr, own, tuned, self.run(final_runs, quiet),
+                      {"rates": rate_runs, "own": own_runs, "final": final_runs})
+
+    def experiments(self) -> dict[str, Experiment]:
+        """The stages' experiments; the second and third depend on the stored tuning runs."""
+        return self.stages().experiments
+
+
+@dataclass(frozen=True)
+class Stages:
+    rates: pd.DataFrame      # stage 1: every rate of every optimizer, tuning seeds
+    best_lr: pd.DataFrame    # its best variant per optimizer (indexed by optimizer)
+    own: pd.DataFrame        # stage 2: own hyperparameter at that rate, tuning seeds
+    tuned: pd.DataFrame      # its best variant per optimizer: the tuned optimizers
+    final: pd.DataFrame      # stage 3: tuned optimizers × schedules over every seed
+    experiments: dict        # the three stages' Experiments
+
+
+def kind_of(variant: str) -> str:
+    """The optimizer that starts every variant name, e.g. "adam lr=0.001" → "adam"."""
+    return variant.split()[0].rstrip(",")
+
+
+def pick(df: pd.DataFrame) -> pd.DataFrame:
+    """The best variant per optimizer by its mean final validation accuracy over seeds,
+    indexed by optimizer: variant, lr, val_accuracy (the mean), seeds (how many).
+
+    A diverged run counts as chance (0.1), so an unstable rate is not picked for
+    the seeds where it happened to survive.
+    """
+    df = df.assign(optimizer_name=df["variant"].map(kind_of),
+                   score=df["val_accuracy"].where(df["status"] == "ok", CHANCE).fillna(CHANCE))
+    means = df.groupby(["optimizer_name", "variant"], sort=False).agg(
+        lr=("lr", "first"), val_accuracy=("score", "mean"), seeds=("seed", "nunique")).reset_index()
+    best = means.loc[means.groupby("optimizer_name", sort=False)["val_accuracy"].idxmax()]
+    return best.set_index("optimizer_name")
+
+
+def _setting(changes: dict) -> str:
+    return ", ".join(f"{k}={v:g}" for k, v in changes.items())
