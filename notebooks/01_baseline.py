@@ -103,6 +103,47 @@ print({k: v for k, v in baseline.to_dict().items()
                 "lr", "batch_size", "epochs")})
 n_runs = study.plan(*experiments.values())
 
+# %% [markdown]
+# ### The model Keras builds
+#
+# Three Dense layers with ReLU and a 10-way softmax, on the 3,072 pixels of
+# each image:
+
+# %%
+model = models.build_model(baseline)
+model.summary()
+
+# %% [markdown]
+# ### One run in plain Keras
+#
+# The same run written as a Keras user would write it: the model, `compile`
+# with the optimizer and its learning-rate schedule (the baseline's is
+# constant), then `fit` with the callbacks. Here it trains for one epoch on
+# part of the training images, to show the code runs; the study trains every
+# run through the library's own loop instead, which compiles a whole epoch
+# into one program and is about twice as fast on these CPUs
+# (`benchmarks/results/bench.md`). A test trains both ways on a small problem
+# and checks they give the same history (`tests/test_plain_keras.py`).
+
+# %%
+import keras  # noqa: E402 (plain Keras, as a reader would import it)
+
+# The first 5,000 training images, scaled as every run scales them.
+x_train, y_train = data.scale(split.x_train[:5000]), split.y_train[:5000]
+x_val, y_val = data.scale(split.x_val), split.y_val
+
+keras.utils.set_random_seed(0)  # the seed of the study's first run: the same initial weights
+plain = keras.Sequential(
+    [keras.Input((data.INPUT_DIM,))]
+    + [keras.layers.Dense(width, activation=baseline.activation) for width in baseline.widths]
+    + [keras.layers.Dense(data.NUM_CLASSES, activation="softmax")])
+plain.compile(optimizer=keras.optimizers.Adam(learning_rate=baseline.lr),  # constant rate
+              loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+history = plain.fit(x_train, y_train, batch_size=baseline.batch_size, epochs=1,
+                    validation_data=(x_val, y_val), verbose=0,
+                    callbacks=[keras.callbacks.TerminateOnNaN()])
+pd.DataFrame(history.history).round(3)
+
 # %%
 df = study.run(experiments["baseline"])
 hist = study.histories(df)
@@ -116,7 +157,6 @@ hist = study.histories(df)
 # 128 units; the deeper layers are cheap.
 
 # %%
-model = models.build_model(baseline)
 layers = pd.DataFrame([(layer.name, layer.count_params()) for layer in model.layers
                        if layer.count_params()], columns=["layer", "parameters"]).set_index("layer")
 layers["share"] = (layers["parameters"] / layers["parameters"].sum()).round(3)

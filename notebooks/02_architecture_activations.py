@@ -89,6 +89,12 @@ print(data.describe_split(base.val_size, base.train_size, base.split_seed))
 # %%
 experiments = study.experiments()  # declared in cifar_mlp.study.sections.architecture
 n_runs = study.plan(*experiments.values())
+
+# %% [markdown]
+# Each variant's model, as Keras builds it: its layers and weights.
+
+# %%
+study.models(*experiments.values())
 wide = experiments.get("wide")
 Markdown(f"Every run trains {study.epochs} epochs on {len(study.seeds)} seeds"
          + (f", except the widths from {study.wide_from} units: {len(wide.seeds)} seeds and "

@@ -94,6 +94,12 @@ print(data.describe_split(base.val_size, base.train_size, base.split_seed))
 experiments = study.experiments()  # declared in cifar_mlp.study.sections.regularization
 n_runs = study.plan(*experiments.values())
 
+# %% [markdown]
+# Each variant's model, as Keras builds it: its layers and weights.
+
+# %%
+study.models(*experiments.values())
+
 # %%
 frames = {family: study.run(e).assign(family=family) for family, e in experiments.items()}
 df = pd.concat(frames.values(), ignore_index=True)

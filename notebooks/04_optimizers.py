@@ -100,6 +100,7 @@ print(f"stage 1: {len(study.rates().variants)} settings on seeds {list(tuned_on)
 
 # %%
 stages = study.stages()  # each stage chooses from the stored runs of the one before
+print("every optimizer trains one model:", study.models(stages.experiments["final"])["model"].iloc[0])
 grid, best_lr = stages.rates, stages.best_lr
 grid["optimizer_name"] = grid["variant"].map(kind_of)
 best_lr[["variant", "lr", "val_accuracy", "seeds"]].round(4)

@@ -97,6 +97,12 @@ runs = {**experiments["schedules"].variants, **experiments["callbacks"].variants
 schedule_runs = experiments["schedules"].variants
 n_runs = study.plan(*experiments.values())  # early stopping trains fewer epochs than planned
 
+# %% [markdown]
+# Each variant's model, as Keras builds it: its layers and weights.
+
+# %%
+study.models(*experiments.values())
+
 # %%
 df = pd.concat([study.run(e) for e in experiments.values()]).drop_duplicates("key")
 hist = study.histories(df)

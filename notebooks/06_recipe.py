@@ -136,6 +136,12 @@ ablation = study.ablation(chosen)
 largest = study.largest()
 n_runs = study.plan(recipes, ablation, largest)
 
+# %% [markdown]
+# Each variant's model, as Keras builds it: its layers and weights.
+
+# %%
+study.models(recipes, ablation, largest)
+
 # %%
 recipe_df = study.run(recipes)
 ablation_df = study.run(ablation)

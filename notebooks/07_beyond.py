@@ -152,6 +152,13 @@ cnn = next(iter(finals["cnn"].variants))
 # What the ladder's MLP is: 06's recipe and every kept step, in order.
 recipe_of = " ".join([START, *ladder.steps.loc[ladder.steps["kept"], "model"]])
 
+
+# %% [markdown]
+# The models of the last rung and the CNN, as Keras builds them: layers and weights.
+
+# %%
+study.models(*finals.values())
+
 # %% [markdown]
 # ## Results
 #

@@ -99,3 +99,26 @@ def conv_stages(filters, weight_options) -> list[keras.Layer]:
         layers.append(keras.layers.MaxPooling2D(2, name=f"pool_{stage}"))
     layers.append(keras.layers.GlobalAveragePooling2D(name="channel_means"))
     return layers
+
+
+def described(config: RunConfig) -> str:
+    """The model in one line, as Keras builds it: its layers in order and its weights.
+
+    "3072 → [Dense 512 → BN → relu → dropout 0.1] ×3 → Dense 10 softmax · 2,108,426 weights".
+    Hidden blocks that repeat are written once with their count.
+    """
+    blocks = []
+    for width, act, bn, rate in zip(config.widths, config.per_layer("activation"),
+                                    config.per_layer("batchnorm"), config.per_layer("dropout")):
+        parts = [f"Dense {width}"] + (["BN"] if bn == "before" else []) + [act] \
+            + ([f"dropout {rate:g}"] if rate else []) + (["BN"] if bn == "after" else [])
+        block = " → ".join(parts)
+        if blocks and blocks[-1][0] == block:
+            blocks[-1][1] += 1
+        else:
+            blocks.append([block, 1])
+    hidden = [f"[{b}] ×{n}" if n > 1 else b for b, n in blocks]
+    head = [f"{INPUT_DIM}"] + ([f"input dropout {config.input_dropout:g}"] if config.input_dropout else []) \
+        + ([f"conv {'-'.join(map(str, config.filters))}"] if config.filters else [])
+    weights = build_model(config).count_params()
+    return " → ".join(head + hidden + [f"Dense {NUM_CLASSES} softmax"]) + f" · {weights:,} weights"

@@ -237,6 +237,15 @@ class Study:
             raise sweep.TrainingForbidden(
                 f"{e} They are declared by {self.SECTION or 'this study'}: `{only}` trains them.") from None
 
+    def models(self, *experiments) -> pd.DataFrame:
+        """Each variant's model in one line (its layers and weights), once per distinct model."""
+        from cifar_mlp.core.models import described
+        rows = {}
+        for experiment in experiments:
+            for name, config in experiment.variants.items():
+                rows.setdefault(name, described(config))
+        return pd.DataFrame({"model": rows}).rename_axis("variant")
+
     def histories(self, df: pd.DataFrame) -> pd.DataFrame:
         from cifar_mlp.runs import sweep
         return sweep.histories(df, root=self.results_dir)
