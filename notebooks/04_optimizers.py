@@ -41,8 +41,11 @@
 # %%
 from IPython.display import Markdown
 
-from cifar_mlp import compare, data, plots, report
+from cifar_mlp.core import data
+from cifar_mlp.report import build as report
+from cifar_mlp.report import plots
 from cifar_mlp.report.publish import finding
+from cifar_mlp.study import compare
 from cifar_mlp.study.sections import Optimizers
 from cifar_mlp.study.sections.optimizers import kind_of
 

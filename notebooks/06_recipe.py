@@ -49,8 +49,13 @@ import numpy as np
 import pandas as pd
 from IPython.display import Markdown
 
-from cifar_mlp import claims, compare, config, data, plots, report, store, test_reads
+from cifar_mlp import config
+from cifar_mlp.core import data
+from cifar_mlp.report import build as report
+from cifar_mlp.report import plots
 from cifar_mlp.report.publish import finding
+from cifar_mlp.runs import store
+from cifar_mlp.study import claims, compare, held_out
 from cifar_mlp.study.sections import Recipe
 
 plots.theme()
@@ -279,7 +284,7 @@ plots.sample_grid(images[wrong], y_test[wrong], name="06_misclassified",
 # backpropagation y optimización en CIFAR-10" (2025-10-06), claim 10 from
 # "Práctica 8: Backpropagation y Optimizadores" (2025-09-28). Each is quoted
 # from its source, with where it stands, and judged by a rule stated beside it
-# (`cifar_mlp.study.claims`): *supported* when every part of the rule holds,
+# (`cifar_mlp.study.base.claims`): *supported* when every part of the rule holds,
 # *refuted* when a part fails, *inconclusive* when an interval cannot tell. The
 # rules were committed before the five-seed runs they now judge were trained
 # (an earlier version of this study had shown three of those seeds); claims 1
@@ -330,7 +335,7 @@ answer = (f"So the recipe's lead over the reference rests on its "
                     else f"; at the recipe's width, the reference's own settings and the recipe's show "
                          f"{c.verdict} ({compare.difference(c)})" for c in on_matched) + ".")
 # Disclosed, not used: test reads of plain MLPs (this page's kind) that no page of this render shows.
-earlier = test_reads.unshown(pd.concat([recipe_df, ablation_df, big_df])["key"], study.results_dir,
+earlier = held_out.unshown(pd.concat([recipe_df, ablation_df, big_df])["key"], study.results_dir,
                              lambda t: (t["augment"] == "none") & (t["filters"].map(len) == 0))
 earlier_line = ("; ".join(f"{name}: {compare.describe(earlier, name)}" for name in earlier.index)
                 or "none")

@@ -40,7 +40,7 @@
 # (which the augmented data may use) and a longer cosine schedule (augmented data keeps
 # giving something new to learn). A step is kept only if it is *better* on
 # validation than the model before it, paired by seed with its 95 % interval
-# (the study's rule, `cifar_mlp.study.compare`); otherwise the next step starts from
+# (the study's rule, `cifar_mlp.study.base.compare`); otherwise the next step starts from
 # the model before it.
 #
 # **Scientific**: each step's change. **Nuisance**: none tuned; every other
@@ -57,9 +57,12 @@
 import pandas as pd
 from IPython.display import Markdown
 
-from cifar_mlp import compare, data, plots, publish, report, training
+from cifar_mlp.core import data, training
 from cifar_mlp.core.backend import tf
+from cifar_mlp.report import build as report
+from cifar_mlp.report import plots, publish
 from cifar_mlp.report.publish import finding
+from cifar_mlp.study import compare
 from cifar_mlp.study.sections import Beyond, Recipe
 
 plots.theme()

@@ -59,3 +59,24 @@ def test_the_seed_block_takes_out_seed_shifts():
     # Without noise, the seed shifts are all there is beyond the effects: the intervals shrink to nothing.
     table = design.effects(synthetic(noise=0.0), NAMES)
     assert (table["high"] - table["low"]).max() < 1e-6
+
+
+def test_cells_against_the_best_are_the_models_contrasts():
+    runs = synthetic(noise=0.0)
+    model = design.fit(runs, NAMES)
+    table = design.against_best(model, design.cells(NAMES))
+    # Without noise the fitted means are the true cell means over the seeds.
+    truth = runs.groupby(NAMES)["score"].mean()
+    got = table.set_index(NAMES)["fitted"]
+    np.testing.assert_allclose(got.loc[truth.index], truth, atol=1e-9)
+    best = table[table["best"]].iloc[0]
+    assert best["A"] == 1 and best["B"] == -1 and best["D"] == 1 and best["F"] == -1
+    others = table[~table["best"]]
+    np.testing.assert_allclose(others["diff"], others["fitted"] - best["fitted"], atol=1e-9)
+
+
+def test_only_cells_the_noise_cannot_tell_from_the_best_overlap_it():
+    table = design.against_best(design.fit(synthetic(noise=0.3), NAMES), design.cells(NAMES))
+    # C and E have no effect: the best's twins in C and E overlap it; a cell with A low cannot.
+    assert table["overlaps"].sum() >= 2
+    assert not table.loc[table["A"] == -1, "overlaps"].any()

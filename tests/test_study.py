@@ -1,7 +1,6 @@
 """Section declarations: every parameter checked where it is declared, and the committed
 full profile declares only runs that are stored (so a render never needs to train)."""
 
-import os
 
 import pandas as pd
 import pytest

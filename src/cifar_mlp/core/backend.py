@@ -24,8 +24,8 @@ def _quiet_stderr():
 
 
 with _quiet_stderr():
-    import tensorflow as tf
     import keras
+    import tensorflow as tf
 
     tf.config.list_physical_devices()  # the CUDA probe logs here, once
 

@@ -29,8 +29,7 @@ from cifar_mlp.report import provenance, render
 # What notebooks call, kept importable from here: `report.publish(study, ...)`.
 from cifar_mlp.report.provenance import cpu_model
 from cifar_mlp.report.publish import choices, publish, read_json, training_time
-from cifar_mlp.study import compare
-from cifar_mlp.study import held_out as test_reads
+from cifar_mlp.study import compare, held_out
 
 __all__ = ["build", "choices", "cpu_model", "main", "publish", "training_time", "KERNEL"]
 
@@ -201,8 +200,8 @@ def _test_reads(results, profile: str) -> dict:
     """How many stored runs read the test set on the pages, and those on no page."""
     shown = {run["key"] for r in results for run in (r.summary or {}).get("runs", [])}
     root = paths.profile_dirs(profile)["results"]
-    read = test_reads.stored(root)
-    unshown = test_reads.unshown(shown, root)
+    read = held_out.stored(root)
+    unshown = held_out.unshown(shown, root)
     return {"shown": int(read["key"].isin(shown).sum()) if not read.empty else 0,
             "unshown": [{"model": name, "accuracy": compare.describe(unshown, name)}
                         for name in unshown.index]}

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from cifar_mlp import paths
 from cifar_mlp.core.environment import cpu_label
-from cifar_mlp.report.publish import read_json, trained_on
+from cifar_mlp.report.publish import trained_on
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 TOC_PLACEHOLDER = "<!-- toc -->"

@@ -25,10 +25,10 @@ from cifar_mlp.config import (
     ConfigError,
     RunConfig,
     check_choice,
-    refuse,
-    check_number,
     check_keys,
+    check_number,
     check_seeds,
+    refuse,
 )
 
 # Names IPython puts in every namespace, never parameters.

@@ -7,8 +7,7 @@ from typing import ClassVar
 import pandas as pd
 
 from cifar_mlp.config import AUGMENTATIONS, BATCHNORM, REFERENCE_RECIPE, RunConfig
-from cifar_mlp.study import compare
-from cifar_mlp.study import held_out as test_reads
+from cifar_mlp.study import compare, held_out
 from cifar_mlp.study.base import (
     Experiment,
     Study,
@@ -88,9 +87,9 @@ class Beyond(Study):
         Augmentation first: an MLP that sees new views of each image can use more
         width, and a model that sees many views of each image needs more epochs.
         """
-        widths = test_reads.layers(self.mlp_widths)
+        widths = held_out.layers(self.mlp_widths)
         available = {
-            "augment": (test_reads.augmentation(self.augment), dict(augment=self.augment)),
+            "augment": (held_out.augmentation(self.augment), dict(augment=self.augment)),
             "widths": (f"width {widths}", dict(widths=self.mlp_widths)),
             "label_smoothing": (f"label smoothing {self.label_smoothing:g}",
                                 dict(label_smoothing=self.label_smoothing)),
@@ -176,6 +175,6 @@ class Beyond(Study):
     def earlier_test_reads(self, shown: pd.DataFrame) -> pd.DataFrame:
         """Test scores in the store of this section's kinds of model (trained on augmented
         images, or with conv stages) from runs not in `shown`: what earlier versions of the
-        section read on the test set, to be disclosed (`test_reads.unshown`)."""
-        return test_reads.unshown(shown["key"], self.results_dir,
+        section read on the test set, to be disclosed (`held_out.unshown`)."""
+        return held_out.unshown(shown["key"], self.results_dir,
                                   lambda t: (t["augment"] != "none") | (t["filters"].map(len) > 0))

@@ -2,9 +2,20 @@
 
 from dataclasses import dataclass
 
+import pandas as pd
+
 from cifar_mlp.config import REFERENCE_RECIPE, RunConfig
-from cifar_mlp.study import design
-from cifar_mlp.study.base import Experiment, Study, knob, number, seed_list, whole
+from cifar_mlp.study import compare, design
+from cifar_mlp.study.base import (
+    Experiment,
+    Study,
+    each,
+    knob,
+    number,
+    one_of,
+    seed_list,
+    whole,
+)
 
 # The sections whose published choices make the recipe, in order (a later one wins a key).
 CHOOSING = ("02_architecture_activations", "03_regularization", "04_optimizers",
@@ -60,6 +71,31 @@ FACTORS = {
 }
 
 
+# 06 reads every run by its best validation epoch: the reference restores its own.
+METRIC_RULE = "best_epoch"
+REFERENCE_AT = "reference at the recipe's width"
+
+
+def changes_from_reference(config: RunConfig) -> int:
+    """How many of the ablation's choices `config` sets otherwise than the reference (at its width)."""
+    reference = RunConfig(**REFERENCE_RECIPE).replace(widths=config.widths)
+    return len(reverted(config.replace(checkpoint=reference.checkpoint, test=False), reference))
+
+
+def simplest(runs: pd.DataFrame, variants: dict) -> compare.Choice:
+    """The best arm by mean if it is better than every other by the rule; otherwise the
+    simplest of the arms with no detectable difference from it (fewest changes from the
+    reference; the higher mean on a tie)."""
+    scored = compare.score(runs, METRIC_RULE)
+    best = compare.best(scored, metric="score")
+    table = best.table.set_index("variant")
+    tied = [best.variant] + list(table.index[table["verdict"] == compare.NO_DIFFERENCE])
+    means = compare.summarize(scored, metric="score")["mean"]
+    pick = min(tied, key=lambda v: (changes_from_reference(variants[v]), -means[v]))
+    comparison = None if pick == best.variant else compare.paired(scored, pick, best.variant, metric="score")
+    return compare.Choice(pick, best.variant, best.variant, comparison)
+
+
 def cell_name(signs: dict) -> str:
     """A cell's name: the factors at their high level, "+" joined ("baseline" if none)."""
     return " + ".join(n for n, s in signs.items() if s > 0) or "baseline"
@@ -81,29 +117,111 @@ class Recipe(Study):
     CHOOSING = CHOOSING
     PROFILES = {
         # 30 epochs: the reference recipe's length.
-        "full": dict(seeds=(0, 1, 2, 3, 4), epochs=30, reach_accuracy=0.45,
-                     joint_seeds=(10, 11), joint_epochs=30),
-        "smoke": dict(seeds=(0, 1), reach_accuracy=0.25, joint_seeds=(10, 11), joint_epochs=3),
+        # The joint stage: every candidate of FACTORS, two seeds a cell (each effect is
+        # a contrast of half the runs against the other half: 32 runs a side); its
+        # confirmation and the recipe's ablation on five fresh seeds.
+        "full": dict(seeds=(0, 1, 2, 3, 4), epochs=30, reach_accuracy=0.45, factors=tuple(FACTORS),
+                     joint_seeds=(10, 11), joint_epochs=30, confirm_seeds=(20, 21, 22, 23, 24)),
+        # Three factors (four cells) and two seeds: every step runs in seconds.
+        "smoke": dict(seeds=(0, 1), reach_accuracy=0.25, factors=("width", "batch norm", "dropout"),
+                      joint_seeds=(10, 11), joint_epochs=3, confirm_seeds=(20, 21)),
     }
 
     reach_accuracy: float = knob(number(0, 1), "claim 3: 'faster' is fewer epochs to this val accuracy")
     # Seeds no screen used: the joint stage judges its cells afresh.
     joint_seeds: tuple[int, ...] = knob(seed_list, "seeds of the joint factorial stage")
     joint_epochs: int = knob(whole(1, 1000), "epochs of each factorial cell")
+    factors: tuple[str, ...] = knob(each(one_of(FACTORS)), "the candidate choices the joint stage varies")
+    confirm_seeds: tuple[int, ...] = knob(seed_list, "fresh seeds of the confirmation and the ablation")
+
+    def cells(self) -> pd.DataFrame:
+        """The factorial's cells: a ±1 column per factor of `factors`, indexed by cell name."""
+        table = design.cells(self.factors)
+        return table.set_index(pd.Index([cell_name(r) for r in table.to_dict("records")], name="cell"))
+
+    def cell_config(self, signs: dict, **changes) -> RunConfig:
+        """The config of one cell: every factor at its level, the rest the library's defaults."""
+        settings = {}
+        for name, sign in signs.items():
+            settings.update(FACTORS[name].setting(sign))
+        return self.base(**settings, **changes)
 
     def joint(self) -> Experiment:
-        """Every cell of the half-fraction factorial over `FACTORS`, on the joint seeds.
+        """Every cell of the half-fraction factorial over `factors`, on the joint seeds."""
+        return Experiment({name: self.cell_config(signs, epochs=self.joint_epochs)
+                           for name, signs in self.cells().to_dict("index").items()}, self.joint_seeds)
 
-        Scored by the last epoch: no cell picks its epoch on the images that judge it.
+    def effects(self, runs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """The joint stage read: main effects and interactions (points, 95 % CI), and each cell
+        against the best cell, from one linear model with the seed as a block."""
+        scored = compare.score(runs, METRIC_RULE).join(self.cells(), on="variant")
+        scored["score"] *= 100  # points
+        model = design.fit(scored, self.factors)
+        return design.effects(scored, self.factors), design.against_best(model, self.cells())
+
+    def confirmation(self, cells: pd.DataFrame) -> Experiment:
+        """The cells that the joint stage cannot tell from its best, and the reference at the
+        best cell's width, on fresh seeds; each keeps its best epoch's weights, so the
+        recipe and the reference can be scored on test later without training again."""
+        chosen = cells[cells["overlaps"]]
+        variants = {name: self.cell_config(chosen.loc[name, list(self.factors)].to_dict(), checkpoint=True)
+                    for name in chosen.sort_values("fitted", ascending=False).index}
+        best = variants[chosen["fitted"].idxmax()]
+        variants[REFERENCE_AT] = self.base(**REFERENCE_RECIPE).replace(widths=best.widths)
+        return Experiment(variants, self.confirm_seeds)
+
+    def choose(self, quiet: bool = True) -> RunConfig:
+        """The recipe: what 06 answers, and what 07 and the claims ask (`Recipe.at(p).choose()`).
+
+        The best arm of the confirmation by the rule, or the simplest (fewest choices away
+        from the reference) of the arms with no detectable difference from it; then the
+        ablation may replace it (`settled`).
         """
-        table = design.cells(FACTORS)
-        variants = {}
-        for signs in table.to_dict("records"):
-            changes = {}
-            for name, sign in signs.items():
-                changes.update(FACTORS[name].setting(sign))
-            variants[cell_name(signs)] = self.base(**changes, epochs=self.joint_epochs)
-        return Experiment(variants, self.joint_seeds)
+        return self.settle(quiet=quiet).recipe
+
+    def settle(self, quiet: bool = True) -> "Settled":
+        joint = self.run(self.joint(), quiet)
+        effects, cells = self.effects(joint)
+        confirmation = self.confirmation(cells)
+        confirm_runs = self.run(confirmation, quiet)
+        pick = simplest(confirm_runs, confirmation.variants)
+        recipe = confirmation.variants[pick.variant]
+        ablations, replaced = [], []
+        for _ in range(len(CHOICES)):  # each round drops one choice: it ends
+            ablation = self.ablation_of(recipe)
+            runs = self.run(ablation, quiet)
+            table = compare.against(compare.score(runs, METRIC_RULE), "recipe", metric="score")
+            ablations.append((ablation, runs, table))
+            better = table[table["verdict"] == compare.BETTER]
+            if better.empty:
+                break
+            name = better.sort_values("diff").iloc[-1]["variant"]
+            replaced.append(name)
+            recipe = ablation.variants[name]
+        return Settled(joint, effects, cells, confirmation, confirm_runs, pick, recipe,
+                       ablations, replaced)
+
+    def ablation_of(self, recipe: RunConfig) -> Experiment:
+        """Leave-one-out from `recipe` toward the reference, and the reference at its width."""
+        reference = self.base(**REFERENCE_RECIPE).replace(widths=recipe.widths)
+        variants = {name: c for name, c in reverted(recipe, reference).items()}
+        variants[REFERENCE_AT] = reference.replace(checkpoint=recipe.checkpoint)
+        return Experiment({"recipe": recipe, **variants}, self.confirm_seeds[:3], reference="recipe")
+
+    def doubled(self, recipe: RunConfig) -> Experiment:
+        """The decisive comparisons again at twice the epochs: the recipe, the reference at its
+        width and the reference, on the first three confirmation seeds."""
+        arms = {"recipe": recipe, REFERENCE_AT: self.base(**REFERENCE_RECIPE).replace(widths=recipe.widths),
+                "reference": self.base(**REFERENCE_RECIPE)}
+        return Experiment({name: c.replace(epochs=2 * c.epochs, checkpoint=True) for name, c in arms.items()},
+                          self.confirm_seeds[:3], reference=REFERENCE_AT)
+
+    def finals(self, recipe: RunConfig) -> Experiment:
+        """The test set, read once at the end: the recipe, the reference, the reference at its width."""
+        arms = {"recipe": recipe, "reference": self.base(**REFERENCE_RECIPE),
+                REFERENCE_AT: self.base(**REFERENCE_RECIPE).replace(widths=recipe.widths)}
+        return Experiment({name: c.replace(test=True, checkpoint=True) for name, c in arms.items()},
+                          self.confirm_seeds, reference="reference")
 
     def recipes(self, choices: dict) -> Experiment:
         """The recipe (the default config with `choices` applied) and the reference, scored on test."""
@@ -129,3 +247,18 @@ class Recipe(Study):
     def largest(self) -> Experiment:
         # About 14× the weights of 3×128: three seeds, the fewest a claim rests on.
         return Experiment({"largest MLP": self.base(**LARGEST_MLP, test=True)}, self.seeds[:3])
+
+
+@dataclass(frozen=True)
+class Settled:
+    """06's answer and how it was reached, stage by stage."""
+
+    joint: pd.DataFrame          # the factorial's runs
+    effects: pd.DataFrame        # main effects and interactions, points
+    cells: pd.DataFrame          # each cell against the best cell, from the model
+    confirmation: Experiment     # the arms confirmed on fresh seeds
+    confirm_runs: pd.DataFrame
+    pick: compare.Choice         # the confirmation's pick (the simplest of the best's equals)
+    recipe: RunConfig            # the pick, after the ablation
+    ablations: list              # (experiment, runs, table) per round
+    replaced: list[str]          # ablation rows that beat the recipe and became it
