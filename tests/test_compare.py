@@ -429,3 +429,16 @@ def test_readable_shows_differences_in_points_and_a_dash_for_the_reference():
     assert shown.loc["ref"].tolist()[2:5] == ["–", "–", "–"]
     assert shown.loc["a"].tolist()[2:5] == ["+0.6", "−0.01", "+1.2"]
     assert table["diff"].isna().sum() == 1  # the numbers themselves are untouched
+
+
+def test_an_interval_over_seeds_and_images_is_wider_than_over_seeds_alone():
+    rng = np.random.default_rng(0)
+    correct = rng.random((5, 10_000)) < (0.6 + rng.normal(0, 0.005, (5, 1)))
+    mean, low, high = compare.seeds_and_images(correct)
+    _, seed_low, seed_high = compare.t_interval(correct.mean(axis=1))
+    assert low < mean < high and mean == pytest.approx(correct.mean())
+    assert high - low > seed_high - seed_low  # the images add their own noise
+    one = compare.wilson(correct[0].mean(), 10_000)
+    assert (high - low) > 0.6 * (one[1] - one[0])  # about one model's image noise, at least
+    with pytest.raises(ValueError, match="seeds × images"):
+        compare.seeds_and_images(correct[0])

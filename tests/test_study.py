@@ -138,23 +138,24 @@ def test_tuning_picks_by_the_mean_over_seeds_and_a_diverged_run_scores_as_chance
     assert picked.loc["adam", "seeds"] == 3 and set(picked.index) == {"sgd", "adam"}
 
 
-def test_the_recipe_its_ablation_and_the_ladder_are_stored(monkeypatch):
-    """06 and 07 build on 02-05's published choices and, for 07, on each step's result:
-    with training forbidden, every run they reach must be read back."""
-    from cifar_mlp.report import publish
+def test_the_recipe_its_stages_and_the_ladder_are_stored(monkeypatch, tmp_path):
+    """06 answers from its own stored runs and 07 asks 06's study: with training forbidden
+    and no reports/ at all (nothing reads a page's output), every run they reach is read back."""
     from cifar_mlp.study.sections import Recipe
 
     monkeypatch.setenv("CIFAR_MLP_NO_TRAIN", "1")
+    monkeypatch.setenv("CIFAR_MLP_REPORTS", str(tmp_path / "no-reports"))
     recipe = Recipe.at("full")
-    chosen = publish.choices(recipe, list(recipe.CHOOSING))
-    for experiment in (recipe.recipes(chosen), recipe.ablation(chosen), recipe.largest()):
+    settled = recipe.settle()
+    for experiment in (recipe.doubled(settled.recipe), recipe.finals(settled.recipe), recipe.largest()):
         assert (recipe.run(experiment)["status"] == "ok").all()
+    assert recipe.choose() == settled.recipe
     beyond = Beyond.at("full")
-    start = recipe.recipes(chosen).variants["recipe"]
-    ladder = beyond.climb(start, beyond.run)
+    ladder = beyond.climb(settled.recipe, beyond.run)
     assert (ladder.steps["n"] == len(beyond.seeds)).all()
-    for experiment in beyond.finals(start, ladder, start_seeds=recipe.seeds).values():
+    for experiment in beyond.finals(settled.recipe, ladder, start_seeds=recipe.confirm_seeds).values():
         assert (beyond.run(experiment)["status"] == "ok").all()
+    assert not (tmp_path / "no-reports").exists()
 
 
 def test_a_missing_run_names_the_section_that_declares_it(tmp_path, monkeypatch):

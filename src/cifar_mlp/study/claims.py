@@ -69,6 +69,13 @@ def gather(profile: str, results_dir, recipes: pd.DataFrame, largest: pd.DataFra
                     reach_accuracy)
 
 
+def markdown(table: pd.DataFrame) -> str:
+    """The claims as the page's table: number, claim with its quote and place, rule, ours, verdict."""
+    rows = [f"| {n} | “{c['claim']}” <br><small>{c['where']}: «{c['quote']}»</small> | {c['rule']} | "
+            f"{c['ours']} | **{c['verdict']}** |" for n, c in table.to_dict("index").items()]
+    return "| # | claim (quoted, translated) | rule | ours | verdict |\n|---|---|---|---|---|\n" + "\n".join(rows)
+
+
 def judge_all(evidence: Evidence) -> pd.DataFrame:
     """One row per claim: number, claim, quote, where, rule, ours, brief, verdict."""
     rows = []

@@ -134,7 +134,8 @@ class Beyond(Study):
         (`start_seeds`) as well as the ladder's, so that it has one number on
         every page; the ladder's model is paired with it on the seeds they share.
         """
-        finals = {"start": Experiment({START: start}, tuple(dict.fromkeys((*self.seeds, *start_seeds))))}
+        finals = {"start": Experiment({START: start.replace(test=True)},
+                                      tuple(dict.fromkeys((*self.seeds, *start_seeds))))}
         if ladder.final_name != START:
             finals["ladder"] = Experiment({FINAL: ladder.final.replace(test=True)}, self.seeds)
         cnn = self.base(**{**REFERENCE_RECIPE, "early_stopping": False, "widths": (128,)},

@@ -6,6 +6,7 @@ import pandas as pd
 
 from cifar_mlp.config import REFERENCE_RECIPE, RunConfig
 from cifar_mlp.study import compare, design
+from cifar_mlp.study.sections import recipe_results
 from cifar_mlp.study.base import (
     Experiment,
     Study,
@@ -82,7 +83,28 @@ def changes_from_reference(config: RunConfig) -> int:
     return len(reverted(config.replace(checkpoint=reference.checkpoint, test=False), reference))
 
 
-def simplest(runs: pd.DataFrame, variants: dict) -> compare.Choice:
+@dataclass(frozen=True)
+class Pick:
+    """The confirmation's pick: the best arm, or the simplest of the arms tied with it."""
+
+    variant: str
+    best: str
+    tied: tuple[str, ...]          # arms with no detectable difference from the best
+    comparison: compare.Comparison | None  # pick − best, when the pick is not the best
+
+    @property
+    def sentence(self) -> str:
+        if self.variant == self.best and not self.tied:
+            return f"*{self.best}* has the best mean and is better than every other arm by the rule"
+        if self.variant == self.best:
+            return (f"*{self.best}* has the best mean and is also the simplest of the arms the rule "
+                    f"cannot tell from it ({', '.join(f'*{t}*' for t in self.tied)})")
+        return (f"*{self.best}* has the best mean; *{self.variant}*, with fewer choices away from the "
+                f"reference, shows no detectable difference from it ({compare.difference(self.comparison)}), "
+                "so the simpler one is the recipe")
+
+
+def simplest(runs: pd.DataFrame, variants: dict) -> Pick:
     """The best arm by mean if it is better than every other by the rule; otherwise the
     simplest of the arms with no detectable difference from it (fewest changes from the
     reference; the higher mean on a tie)."""
@@ -93,7 +115,7 @@ def simplest(runs: pd.DataFrame, variants: dict) -> compare.Choice:
     means = compare.summarize(scored, metric="score")["mean"]
     pick = min(tied, key=lambda v: (changes_from_reference(variants[v]), -means[v]))
     comparison = None if pick == best.variant else compare.paired(scored, pick, best.variant, metric="score")
-    return compare.Choice(pick, best.variant, best.variant, comparison)
+    return Pick(pick, best.variant, tuple(tied[1:]), comparison)
 
 
 def cell_name(signs: dict) -> str:
@@ -154,7 +176,7 @@ class Recipe(Study):
     def effects(self, runs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
         """The joint stage read: main effects and interactions (points, 95 % CI), and each cell
         against the best cell, from one linear model with the seed as a block."""
-        scored = compare.score(runs, METRIC_RULE).join(self.cells(), on="variant")
+        scored = compare.score(runs, METRIC_RULE)[["variant", "seed", "score"]].join(self.cells(), on="variant")
         scored["score"] *= 100  # points
         model = design.fit(scored, self.factors)
         return design.effects(scored, self.factors), design.against_best(model, self.cells())
@@ -201,48 +223,53 @@ class Recipe(Study):
         return Settled(joint, effects, cells, confirmation, confirm_runs, pick, recipe,
                        ablations, replaced)
 
+    def arms(self, recipe: RunConfig) -> dict[str, RunConfig]:
+        """The recipe and what it is judged against at the end: the reference, and the reference
+        at the recipe's width (compute-matched). An arm that trains as the recipe does (the
+        recipe *is* the reference at its width), or as another arm does, is left out."""
+        found = {"recipe": recipe}
+        for name, arm in ((REFERENCE_AT, self.base(**REFERENCE_RECIPE).replace(widths=recipe.widths)),
+                          ("reference", self.base(**REFERENCE_RECIPE))):
+            if not any(arm.same_training(kept) for kept in found.values()):
+                found[name] = arm
+        return found
+
     def ablation_of(self, recipe: RunConfig) -> Experiment:
         """Leave-one-out from `recipe` toward the reference, and the reference at its width."""
         reference = self.base(**REFERENCE_RECIPE).replace(widths=recipe.widths)
-        variants = {name: c for name, c in reverted(recipe, reference).items()}
-        variants[REFERENCE_AT] = reference.replace(checkpoint=recipe.checkpoint)
+        variants = dict(reverted(recipe, reference))
+        if REFERENCE_AT in self.arms(recipe):
+            variants[REFERENCE_AT] = reference.replace(checkpoint=recipe.checkpoint)
         return Experiment({"recipe": recipe, **variants}, self.confirm_seeds[:3], reference="recipe")
 
     def doubled(self, recipe: RunConfig) -> Experiment:
-        """The decisive comparisons again at twice the epochs: the recipe, the reference at its
-        width and the reference, on the first three confirmation seeds."""
-        arms = {"recipe": recipe, REFERENCE_AT: self.base(**REFERENCE_RECIPE).replace(widths=recipe.widths),
-                "reference": self.base(**REFERENCE_RECIPE)}
-        return Experiment({name: c.replace(epochs=2 * c.epochs, checkpoint=True) for name, c in arms.items()},
-                          self.confirm_seeds[:3], reference=REFERENCE_AT)
+        """The decisive comparisons again at twice the epochs, on the first three confirmation seeds."""
+        return Experiment({name: c.replace(epochs=2 * c.epochs, checkpoint=True)
+                           for name, c in self.arms(recipe).items()}, self.confirm_seeds[:3], reference="recipe")
 
     def finals(self, recipe: RunConfig) -> Experiment:
-        """The test set, read once at the end: the recipe, the reference, the reference at its width."""
-        arms = {"recipe": recipe, "reference": self.base(**REFERENCE_RECIPE),
-                REFERENCE_AT: self.base(**REFERENCE_RECIPE).replace(widths=recipe.widths)}
-        return Experiment({name: c.replace(test=True, checkpoint=True) for name, c in arms.items()},
-                          self.confirm_seeds, reference="reference")
+        """The test set, read once at the end, by the recipe and the arms it is judged against."""
+        return Experiment({name: c.replace(test=True, checkpoint=True) for name, c in self.arms(recipe).items()},
+                          self.confirm_seeds, reference="recipe")
 
-    def recipes(self, choices: dict) -> Experiment:
-        """The recipe (the default config with `choices` applied) and the reference, scored on test."""
-        return Experiment({"recipe": self.base(**choices, test=True),
-                           "reference": self.base(**REFERENCE_RECIPE, test=True)},
-                          self.seeds, reference="reference")
+    LITERATURE = recipe_results.LITERATURE
 
-    def ablation(self, choices: dict) -> Experiment:
-        """Which choices carry the recipe: leave-one-out, and the reference at the recipe's width.
+    def changes(self, config: RunConfig) -> int:
+        return changes_from_reference(config)
 
-        On validation only (the test set is read once, for the recipe and the reference),
-        on the first three seeds, paired with the recipe's own runs.
-        """
-        both = self.recipes(choices).variants
-        recipe, reference = both["recipe"], both["reference"]
-        variants = {name: c.replace(test=False) for name, c in reverted(recipe, reference).items()}
-        if recipe.widths != reference.widths:
-            # Compute-matched: the reference's every setting with the recipe's weights.
-            variants[f"reference at {'×'.join(map(str, recipe.widths))}"] = \
-                reference.replace(widths=recipe.widths, test=False)
-        return Experiment({"recipe": recipe, **variants}, self.seeds[:3], reference="recipe")
+    def budget_checks(self, settled: "Settled", doubled_runs: pd.DataFrame) -> pd.DataFrame:
+        """The recipe against the reference at its width and at 3×128, at 30 and at 60 epochs."""
+        normal = pd.concat([settled.ablations[-1][1], self.run(self.finals(settled.recipe), quiet=True)])
+        arms = list(self.arms(settled.recipe))
+        normal = normal[normal["variant"].isin(arms)].drop_duplicates(["variant", "seed"])
+        return recipe_results.budget_checks([("recipe", arm) for arm in arms[1:]], normal, doubled_runs)
+
+    def tested(self, final_runs: pd.DataFrame) -> recipe_results.Tested:
+        return recipe_results.tested(final_runs, self.results_dir)
+
+    def findings(self, settled: "Settled", checks, tested, claim_table) -> dict:
+        return recipe_results.findings(settled, checks, tested, claim_table,
+                                       {n: FACTORS[n] for n in self.factors}, REFERENCE_AT)
 
     def largest(self) -> Experiment:
         # About 14× the weights of 3×128: three seeds, the fewest a claim rests on.
@@ -258,7 +285,7 @@ class Settled:
     cells: pd.DataFrame          # each cell against the best cell, from the model
     confirmation: Experiment     # the arms confirmed on fresh seeds
     confirm_runs: pd.DataFrame
-    pick: compare.Choice         # the confirmation's pick (the simplest of the best's equals)
+    pick: Pick                   # the confirmation's pick (the simplest of the best's equals)
     recipe: RunConfig            # the pick, after the ablation
     ablations: list              # (experiment, runs, table) per round
     replaced: list[str]          # ablation rows that beat the recipe and became it
