@@ -9,7 +9,7 @@ PROFILE ?= full
 ONLY ?=
 # Exact versions of every dependency (`make lock` writes it) and the extras setup installs.
 LOCK := requirements.lock
-EXTRAS := test,cluster
+EXTRAS := test,cluster,portfolio
 # Resolved for the oldest Python that pyproject allows, on x86-64 Linux, whichever machine runs it.
 LOCK_TARGET := --python-version 3.11.4 --python-platform x86_64-manylinux_2_28
 # The reports check-report loads: reports/ once rendered, else the smoke profile's.
@@ -18,7 +18,7 @@ REPORT_DIR ?= $(if $(wildcard reports/index.html),reports,build/smoke/reports)
 comma := ,
 
 .DEFAULT_GOAL := help
-.PHONY: help setup lock data test test-fast report check-report sync tensorboard bench bench-report clean
+.PHONY: help setup lock data test test-fast report portfolio check-report sync tensorboard bench bench-report clean
 
 help: ## Show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -55,6 +55,9 @@ test-fast: setup ## The unit tests on synthetic data, for the edit loop (no real
 
 report: data ## Execute the notebooks and render reports/ (PROFILE=smoke for minutes, ONLY=01_baseline for one)
 	$(PY) -m cifar_mlp.report --profile $(PROFILE) $(if $(ONLY),--only $(ONLY))
+
+portfolio: setup ## Write portfolio/: the study as a MkDocs Material entry, from the rendered reports/
+	$(PY) -m cifar_mlp.report.portfolio
 
 check-report: setup ## Load the reports in headless Chromium as a reader sees them; screenshots (REPORT_DIR=...)
 	@if [ ! -f $(REPORT_DIR)/index.html ] && [ "$(REPORT_DIR)" = build/smoke/reports ]; then \
