@@ -41,9 +41,8 @@ from IPython.display import Markdown
 
 from cifar_mlp.core import costs, data, models
 from cifar_mlp.report import build as report
-from cifar_mlp.report import plots
+from cifar_mlp.report import plots, prose
 from cifar_mlp.report.publish import finding
-from cifar_mlp.study import compare
 from cifar_mlp.study.sections import Baseline
 
 plots.theme()
@@ -197,62 +196,13 @@ by_epoch.iloc[sorted({*range(0, len(by_epoch), step), len(by_epoch) - 1})].round
 # ## Conclusions
 
 # %%
-summary = compare.summarize(df, metric="last_val_accuracy")
-best = compare.summarize(df, metric="best_val_accuracy")
-best_epoch = int(by_epoch["val_accuracy"].idxmax())  # of the mean curve
-loss_epoch = int(by_epoch["val_loss"].idxmin())  # where validation loss turns up
-last = by_epoch.iloc[-1]
-loss_rise = last["val_loss"] / by_epoch["val_loss"].min() - 1
-# The best epoch against the last epoch of the same runs, paired by seed.
-by_rule = pd.concat([df.assign(variant="best epoch", score=df["best_val_accuracy"]),
-                     df.assign(variant="last epoch", score=df["last_val_accuracy"])])
-best_vs_last = compare.paired(by_rule, "best epoch", "last epoch", metric="score")
-noise = compare.numbers(best_vs_last) + " (the best epoch is picked on these images: optimistic, no verdict)"
-epochs_seen = sorted(set(df["best_epoch"]))
-at = f"epoch {epochs_seen[0]}" if len(epochs_seen) == 1 else f"epochs {epochs_seen[0]}–{epochs_seen[-1]}"
-if loss_epoch < study.epochs:
-    overfitting = (f"Validation loss is lowest at epoch {loss_epoch} and then rises by "
-                   f"{loss_rise:.0%} by epoch {study.epochs}, while training loss keeps falling: "
-                   "from there on the model learns the training images rather than the classes. "
-                   f"Validation accuracy lags: it peaks at epoch {best_epoch} of the mean curve; "
-                   f"best epoch against last epoch, paired by seed: {noise}.")
-else:
-    overfitting = (f"Validation loss is still falling at epoch {study.epochs}: "
-                   "by that measure the model has not started to overfit yet.")
-Markdown(f"""
-* **Accuracy.** The plain 3×128 MLP ({per_seed['params'].iloc[0]:,} parameters,
-  {layers['share'].iloc[0]:.0%} of them in the first layer) reaches its best validation
-  accuracy, {compare.describe(best, 'baseline')}, at {at}, {best.loc['baseline', 'mean'] / 0.1:.1f}×
-  chance. After all {study.epochs} epochs it is at {compare.describe(summary, 'baseline')}.
-* **Overfitting.** {overfitting}
-* **The gap.** Training accuracy climbs to {last['accuracy']:.3f} while validation accuracy stays
-  at {last['val_accuracy']:.3f}: a train–validation gap of {last['gap']:.3f} at the last epoch,
-  against {by_epoch['gap'].loc[best_epoch]:.3f} at the best epoch. Closing it is the job of
-  notebooks 03 (regularization) and 05 (stopping at the right epoch).
-* **Cost.** One epoch over {len(split.y_train):,} images takes
-  {per_seed['seconds_per_epoch'].median():.1f} s on this CPU (median over epochs and seeds).
-""")
+found = study.findings(df, by_epoch, layers, train_images=len(split.y_train))
+Markdown(prose.conclusions("01_baseline", **found))
 
 # %%
-report.publish(
-    study, "01_baseline",
-    headline=f"A plain 3×128 MLP reaches {best.loc['baseline', 'mean']:.3f} validation accuracy at "
-             f"its best epoch (each seed's, {at}; the mean curve peaks at epoch {best_epoch}), then "
-             f"overfits: train−val gap {last['gap']:.2f} after {study.epochs} epochs",
-    numbers={"best val accuracy": compare.describe(best, "baseline"),
-             "last-epoch val accuracy": compare.describe(summary, "baseline"),
-             "best epoch (mean curve)": best_epoch,
-             "val loss minimum at epoch": loss_epoch,
-             "train−val gap, last epoch": float(last["gap"]),
-             "parameters": int(per_seed["params"].iloc[0]),
-             "seconds per epoch": float(per_seed["seconds_per_epoch"].median())},
-    figure=curves_path,
-    runs=df,
-    tables={"per_seed": per_seed, "by_epoch": by_epoch},
-    findings=[finding(f"The plain 3×128 MLP overfits: its best validation epoch against its "
-                      f"last ({study.epochs} epochs; the best is picked on the same images, so "
-                      "the gap is optimistic)", best_vs_last, verdict="optimistic: no verdict")],
-)
+report.publish(study, "01_baseline", headline=found["headline"], numbers=found["numbers"], figure=curves_path,
+               runs=df, tables={"per_seed": per_seed, "by_epoch": by_epoch},
+               findings=[finding(text, c, verdict=verdict) for text, c, verdict in found["findings"]])
 
 # %% [markdown]
 # Sanity checks: fail loudly if the runs above are nonsense.
@@ -265,9 +215,8 @@ assert (df["best_val_accuracy"] > 0.2).all(), "barely above chance (0.1)"
 assert (df["params"] == layers["parameters"].sum()).all(), "the stored run is not this model"
 assert layers["parameters"].sum() == costs.weight_count(baseline) == 427_658, "3×128 has 427,658 weights"
 assert hist.groupby("seed")["loss"].agg(lambda s: s.iloc[-1] < s.iloc[0]).all(), "training loss did not fall"
-counts = balance.drop(index="total")
 assert balance.loc["total"].tolist() == [len(split.y_train), len(split.y_val), len(raw["y_test"])]
-assert (counts.max() - counts.min() <= 1).all(), "a set is not stratified by class"
+assert (balance.drop(index="total").agg(np.ptp) <= 1).all(), "a set is not stratified by class"
 if study.profile == "full":
-    assert best.loc["baseline", "mean"] > 0.45, "the baseline MLP should clear 0.45 on CIFAR-10"
-    assert last["gap"] > 0.05, "30 unregularized epochs should overfit"
+    assert found["best_mean"] > 0.45, "the baseline MLP should clear 0.45 on CIFAR-10"
+    assert found["last"]["gap"] > 0.05, "30 unregularized epochs should overfit"

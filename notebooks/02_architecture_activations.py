@@ -44,10 +44,11 @@ from IPython.display import Markdown
 from cifar_mlp.config import RunConfig
 from cifar_mlp.core import costs, data
 from cifar_mlp.report import build as report
-from cifar_mlp.report import plots
+from cifar_mlp.report import plots, prose
 from cifar_mlp.report.publish import finding
 from cifar_mlp.study import compare
 from cifar_mlp.study.sections import Architecture
+from cifar_mlp.study.sections.architecture_results import EARLY, METRIC
 
 plots.theme()
 
@@ -119,9 +120,6 @@ width_df = pd.concat([narrow_df, wide_df], ignore_index=True)
 # they are a guide, not a benchmark.
 
 # %%
-METRIC = "best_val_accuracy"  # every run at its best validation epoch: like with like
-
-
 def overview(df, reference, metric=METRIC):
     """Each variant against `reference` (paired by seed), its seed spread, size, speed and epochs,
     in sweep order."""
@@ -171,7 +169,6 @@ peaks = cut.loc[cut.groupby(["variant", "seed"])["val_accuracy"].idxmax(),
 width_df = width_df.merge(peaks.rename(columns={"val_accuracy": "best_val_accuracy_early",
                                                 "epoch": "best_epoch_early"}), on=["variant", "seed"])
 # At the cut every width has the same budget; on the wide nets' seeds, the same seeds too.
-EARLY = "best_val_accuracy_early"
 cut_seeds = wide_df["seed"].unique() if len(wide_df) else study.seeds
 early_df = width_df[width_df["seed"].isin(cut_seeds)].assign(
     best_epoch=width_df["best_epoch_early"], epochs_run=study.wide_epochs, epochs=study.wide_epochs)
@@ -260,126 +257,33 @@ Markdown(f"{compare.late_sentence(late)}\n\nCut to the first {study.wide_epochs}
 # ## Conclusions
 
 # %%
-# Each choice for the recipe: the best variant only if it beats the 3×128 ReLU baseline by the
-# rule (paired by seed, 95 % interval above zero); otherwise the baseline stays.
-sweeps = {"depth": depth_df, "width": narrow_df, "activation": act_df}
-picks = {name: compare.choose(df, experiments[name].reference, metric=METRIC)
-         for name, df in sweeps.items()}
-
-
-def decision(pick, df):
-    """What the rule decides, said after every variant's difference from the reference."""
-    if pick.variant != pick.reference:
-        return f"Chosen: *{pick.variant}*, the best mean and better by the rule"
-    table = compare.against(df, pick.reference, metric=METRIC)
-    better = list(table.loc[table["verdict"] == compare.BETTER, "variant"])
-    if not better:
-        return f"None is better by the rule, so *{pick.reference}* stays"
-    return (f"The best mean, *{pick.best}*, is not better by the rule (only "
-            f"{', '.join(f'*{v}*' for v in better)} is), so *{pick.reference}* stays")
-
-
-def versus(df, reference, metric=METRIC):
-    """Every other variant against `reference`, paired by seed, in words."""
-    return "; ".join(f"*{v}* {compare.difference(compare.paired(df, v, reference, metric=metric))}"
-                     for v in df["variant"].unique() if v != reference)
-
-
-depth_sum, width_sum = (compare.summarize(df, metric=METRIC) for df in (depth_df, narrow_df))
-# The best width within the cut, against the runner-up at the same budget and on the same seeds.
-early_best = compare.best(early_df, metric=EARLY)
-early_means = compare.summarize(early_df, metric=EARLY)["mean"]
-runner_up = early_means.drop(early_best.variant).idxmax()
-early_vs = compare.paired(early_df, early_best.variant, runner_up, metric=EARLY)
-# At so short a budget every width may still be learning: say so beside the ranking.
-early_flag = ("" if not late_early.loc[early_best.variant, "late"] else
-              f"all {len(late_early)} widths peaked in the last fifth of these epochs"
-              if late_early["late"].all() else "it peaked in the last fifth of these epochs")
-flagged = f" ⚑ {early_flag.capitalize()}." if early_flag else ""
-narrow, widest = early_table.index[0], early_table.index[-1]
-per_epoch = width_df.groupby("variant")["seconds_per_epoch"].mean()  # every run of each width
-cost_ratio = per_epoch[widest] / per_epoch[narrow]
-grid_ref = experiments["grid"].reference
-# The map's best cell other than the baseline's, against the baseline cell: paired by seed.
-grid_best = compare.summarize(grid_df, metric=METRIC)["mean"].drop(grid_ref).idxmax()
-grid_vs = compare.paired(grid_df, grid_best, grid_ref, metric=METRIC)
-
-Markdown(f"""
-* **Depth** (width 128), each depth against *{picks['depth'].reference}*, paired by seed:
-  {versus(depth_df, picks['depth'].reference)}. {decision(picks['depth'], depth_df)}. From
-  *{depth_table.index[0]}* to *{depth_table.index[-1]}* the parameters go from
-  {depth_table['params'].iloc[0]:,} to {depth_table['params'].iloc[-1]:,} and the seconds per
-  epoch from {depth_table['seconds_per_epoch'].iloc[0]:.2f} to {depth_table['seconds_per_epoch'].iloc[-1]:.2f}:
-  the input layer holds most of the weights.
-* **Width** (depth 3, the widths below {study.wide_from} with every seed and epoch), each width against
-  *{picks['width'].reference}*: {versus(narrow_df, picks['width'].reference)}.
-  {decision(picks['width'], narrow_df)}.
-* **Width within {study.wide_epochs} epochs** (every width cut to the wide nets' budget, on the
-  {early_df['seed'].nunique()} seeds every width has): the best mean is *{early_best.variant}* at
-  {compare.describe(compare.summarize(early_df, metric=EARLY), early_best.variant)}; against the
-  runner-up, {compare.sentence(early_vs)}{flagged} Each width against
-  *{picks['width'].reference}* at this budget: {versus(early_df, picks['width'].reference, metric=EARLY)}.
-  The widest, *{widest}*
-  ({early_table.loc[widest, 'params']:,} parameters), costs {cost_ratio:.0f}× the seconds per
-  epoch of *{narrow}*.
-* **Depth × width** (a map of {grid_df['seed'].nunique()} seeds per cell): the best cell other
-  than the baseline's, against it: {compare.sentence(grid_vs).rstrip('.')}.
-* **Activation** (3×128), each against *{picks['activation'].reference}*:
-  {versus(act_df, picks['activation'].reference)}. {decision(picks['activation'], act_df)}.
-""")
+frames = {"depth": depth_df, "width": narrow_df, "wide": wide_df, "grid": grid_df, "activation": act_df}
+tables = {"depth": depth_table, "width": width_table, "width_cut": early_table, "activation": act_table}
+found = study.findings(frames, tables, early_df)
+Markdown(prose.conclusions("02_architecture_activations", **found))
 
 # %%
-# For the recipe: the choices that passed the rule (the baseline's values otherwise).
-depth = len(experiments["depth"].variants[picks["depth"].variant].widths)
-width = experiments["width"].variants[picks["width"].variant].widths[0]
-chosen = {"widths": [width] * depth,
-          "activation": experiments["activation"].variants[picks["activation"].variant].activation}
-
-report.publish(
-    study, "02_architecture_activations",
-    headline="; ".join(f"{name.capitalize()}: {p.verdict_line}"
-                       for name, p in picks.items()),
-    numbers={"depth chosen": picks["depth"].variant,
-             "best depth": f"{depth_sum['mean'].idxmax()}, "
-                           f"{compare.describe(depth_sum, depth_sum['mean'].idxmax())}",
-             "width chosen": picks["width"].variant,
-             "best width": f"{width_sum['mean'].idxmax()}, "
-                           f"{compare.describe(width_sum, width_sum['mean'].idxmax())}",
-             f"best mean within {study.wide_epochs} epochs (every width)":
-                 f"{early_best.variant}, against the runner-up {runner_up}: "
-                 f"{compare.difference(early_vs)}" + (f"; ⚑ {early_flag}" if early_flag else ""),
-             f"cost of {widest} vs {narrow}": f"{cost_ratio:.0f}×",
-             "activation chosen": picks["activation"].variant},
-    figure=tradeoff_path,
-    choices=chosen,
-    runs=[depth_df, width_df, grid_df, act_df],
-    tables={"depth": depth_table, "width": width_table, "width_cut": early_table,
-            "activation": act_table},
-    findings=[*(finding(f"{p.best} against {p.reference} ({name}, best epoch)", p.comparison)
-                for name, p in picks.items() if p.comparison is not None),
-              finding(f"{early_vs.a} against {early_vs.b} (width, best within the first "
-                      f"{study.wide_epochs} epochs)", early_vs)],
-)
+report.publish(study, "02_architecture_activations", headline=found["headline"], numbers=found["numbers"],
+               figure=tradeoff_path, choices=found["choices"], runs=[depth_df, width_df, grid_df, act_df],
+               tables=tables, findings=[finding(text, c) for text, c in found["findings"]])
 
 # %% [markdown]
 # Sanity checks: fail loudly if the runs above are nonsense.
 
 # %%
-frames = {"depth": depth_df, "width": narrow_df, "wide": wide_df, "grid": grid_df, "activation": act_df}
 for name, frame in frames.items():
     e = experiments.get(name)
     expected = len(e.variants) * len(e.seeds) if e else 0
     assert len(frame) == expected, f"{name}: {len(frame)} runs, expected {expected}"
     assert (frame["status"] == "ok").all(), f"{name}: a run diverged"
     assert (frame["best_val_accuracy"] > 0.2).all(), f"{name}: a run is barely above chance (0.1)"
-    weights = [costs.weight_count(RunConfig(widths=[w] * d))
-               for d, w in zip(frame["depth"], frame["width"])]
+    weights = [costs.weight_count(RunConfig(widths=[w] * d)) for d, w in zip(frame["depth"], frame["width"])]
     assert (frame["params"] == weights).all(), f"{name}: unexpected parameter count"
 assert len(pd.concat(frames.values()).drop_duplicates("key")) == n_runs, "plan and runs disagree"
 assert all(t["params"].is_monotonic_increasing for t in (depth_table, width_table, early_table))
 assert (early_df["best_epoch"] <= study.wide_epochs).all()
 assert (width_df["best_val_accuracy_early"] <= width_df["best_val_accuracy"]).all()
-assert chosen["activation"] in study.activations and len(chosen["widths"]) in study.depths
+assert found["choices"]["activation"] in study.activations and len(found["choices"]["widths"]) in study.depths
 assert grid_df.pivot_table(index="depth", columns="width", values="best_val_accuracy").notna().all().all()
 if study.profile == "full":
-    assert cost_ratio > 5, "the widest net should cost many times the narrowest per epoch"
+    assert found["cut"].cost > 5, "the widest net should cost many times the narrowest per epoch"

@@ -47,7 +47,7 @@ from IPython.display import Markdown
 
 from cifar_mlp.core import data
 from cifar_mlp.report import build as report
-from cifar_mlp.report import plots
+from cifar_mlp.report import plots, prose
 from cifar_mlp.report.publish import finding
 from cifar_mlp.study import compare
 from cifar_mlp.study.sections import Regularization, regularization
@@ -128,7 +128,7 @@ unique = pd.concat([df[~is_baseline].drop_duplicates("key"),
 # smaller than it is.
 
 # %%
-METRIC = "best_val_accuracy"  # every run at its best validation epoch: like with like
+METRIC = regularization.METRIC  # every run at its best validation epoch: like with like
 
 
 def overview(family):
@@ -251,109 +251,13 @@ Markdown(compare.late_sentence(compare.budgets(unique)))
 # ## Conclusions
 
 # %%
-# Each family's choice for the recipe: its best variant, only if it beats the baseline by the
-# rule (paired by seed, 95 % interval above zero); otherwise the baseline's setting stays.
-picks = {f: compare.choose(df[df["family"] == f], e.reference, metric=METRIC)
-         for f, e in experiments.items()}
-gaps = df.groupby(["family", "variant"])["gap"].mean()
-baseline_gap = unique.loc[unique["variant"] == "baseline", "gap"].mean()
-batch = overview("batch_size")
-small_b, large_b = f"batch {min(study.batch_sizes)}", f"batch {max(study.batch_sizes)}"
-small_s, large_s = (batch.loc[b, "seconds_per_epoch"] for b in (small_b, large_b))
-NAMES = {"batchnorm": "BatchNorm", "dropout": "Dropout", "l2": "L2", "initializer": "Initializer",
-         "batch_size": "Batch size"}
-
-
-def family_rows(family):
-    return df[df["family"] == family]
-
-
-def against_baseline(family, variant, metric=METRIC):
-    """`variant` against its family's baseline, paired by seed; the gap's lower is better."""
-    return compare.paired(family_rows(family), variant, experiments[family].reference,
-                          metric=metric, higher_is_better=metric != "gap")
-
-
-# Every single change against its family's baseline: which passed the rule, and how the rest fared.
-singles = [(f, v) for f, e in experiments.items() for v in e.variants if v != e.reference]
-changes = [against_baseline(f, v) for f, v in singles]
-better = [c for c in changes if c.verdict == compare.BETTER]
-narrower = sum(against_baseline(f, v, metric="gap").verdict == compare.BETTER for f, v in singles)
-VERBS = {compare.NO_DIFFERENCE: "show no detectable difference", compare.WORSE: "are worse"}
-others = pd.Series([c.verdict for c in changes if c.verdict != compare.BETTER])
-rest = ", ".join(f"{n} {VERBS.get(v, v)}" for v, n in others.value_counts().items())
-passed = "; ".join(f"{c.a} {compare.difference(c)} against {c.b}" for c in better)
-# The gap of each chosen change against its baseline's: does the pick also overfit less?
-chosen_gaps = {f: against_baseline(f, picks[f].variant, metric="gap")
-               for f in experiments if picks[f].variant != experiments[f].reference}
-UNDERSTATED = (" (no verdict: a dropout net's training accuracy is measured with dropout on, so its "
-               "gap is understated and this overstates the drop; see Results)")
-
-
-def gap_text(family, variant):
-    c = against_baseline(family, variant, metric="gap")
-    return compare.numbers(c) + UNDERSTATED if family == "dropout" else compare.difference(c)
-
-
-def minus(value, digits=3):
-    """A gap as printed: a true minus sign when training accuracy is below validation's."""
-    return f"{value:.{digits}f}".replace("-", compare.MINUS)
-
-
-def line(family):
-    c, pick = picks[family].decisive, picks[family]
-    outcome = (f"*{pick.variant}* is chosen" if pick.variant != pick.reference
-               else f"*{pick.reference}* stays")
-    smallest = gaps[family].idxmin()
-    shown = dict.fromkeys(v for v in (c.a, smallest) if v != pick.reference)
-    gap_part = "; ".join(f"*{v}* {gap_text(family, v)}" for v in shown)
-    return (f"* **{NAMES[family]}**: {compare.sentence(c)} So {outcome}. Train−validation gap at "
-            f"the last epoch against *{pick.reference}*'s ({minus(gaps[family, pick.reference])}; "
-            f"lower is better): {gap_part}.")
-
-
-Markdown("\n".join([
-    *map(line, experiments),
-    f"* **Cost of small batches**: an epoch takes {small_s:.2f} s at *{small_b}* against "
-    f"{large_s:.2f} s at *{large_b}* ({small_s / large_s:.1f}×).",
-    f"* **Overall**, each of the {len(changes)} single changes against its family's baseline: "
-    f"better by the rule: {passed or 'none'}; the other {len(others)}: {rest}. {narrower} of the "
-    f"{len(changes)} have a smaller train−validation gap than the baseline by the rule (the "
-    f"baseline's: {minus(baseline_gap)}).",
-    # Many tests at once: how many would pass if no change had any effect.
-    f"* **Many comparisons**: each calls *better* by chance at a rate of {(1 - compare.CONFIDENCE) / 2:.1%} "
-    f"when there is no effect, so of {len(changes)} changes with none about "
-    f"{(1 - compare.CONFIDENCE) / 2 * len(changes):.1f} would pass; {len(better)} did. A single pass whose "
-    "interval starts near zero is weak evidence (06's ablation re-tests a choice only where the recipe "
-    "and the reference differ).",
-]))
+found = study.findings(df, unique)  # each family's choice by the rule, the gaps, the cost of small batches
+Markdown(prose.conclusions("03_regularization", **found))
 
 # %%
-# For the recipe: each family's choice, as the config values it changed. They were measured
-# one at a time; 06 checks whether they still help together (its ablation).
-chosen = {key: value for f, e in experiments.items()
-          for key, value in e.variants[picks[f].variant].changed().items()
-          if key not in ("epochs", "train_size", "val_size")}
-chosen_names = [picks[f].variant for f in chosen_gaps]
-
-report.publish(
-    study, "03_regularization",
-    headline=f"Better than the baseline by the rule: {passed or 'no single change'}; the other "
-             f"{len(others)} changes: {rest}. Chosen for the recipe: "
-             f"{', '.join(chosen_names) or 'nothing beyond the baseline'}",
-    numbers={**{f"{NAMES[f]}": picks[f].verdict_line for f in experiments},
-             f"baseline train−val gap ({study.epochs} epochs)": minus(baseline_gap),
-             **{f"gap of {picks[f].variant} against {picks[f].reference}":
-                gap_text(f, picks[f].variant) for f in chosen_gaps}},
-    figure=tradeoff_path,
-    choices=chosen,
-    runs=df,
-    tables={f: overview(f) for f in experiments},
-    # The gap stays off the findings: a dropout net's training accuracy is measured with
-    # dropout on, so its gap is understated by construction (the card says so beside it).
-    findings=[finding(f"{p.best} against {p.reference} ({NAMES[f]}, best epoch)", p.comparison)
-              for f, p in picks.items() if p.comparison is not None],
-)
+report.publish(study, "03_regularization", headline=found["headline"], numbers=found["numbers"],
+               figure=tradeoff_path, choices=found["choices"], runs=df, tables={f: overview(f) for f in experiments},
+               findings=[finding(text, c) for text, c in found["findings"]])
 
 # %% [markdown]
 # Sanity checks: fail loudly if the runs above are nonsense.
@@ -367,10 +271,9 @@ for family, e in experiments.items():
 assert len(unique) == n_runs, "plan and runs disagree"
 assert is_baseline.any(), "no sweep holds the baseline"
 assert df["gap"].between(-0.2, 1).all(), "a gap outside any plausible range"
-bn = frames["batchnorm"].groupby("variant")["params"].first()
-if {"BN off", "BN after"} <= set(bn.index):
-    assert bn["BN after"] > bn["BN off"], "BatchNorm added no parameters"
+bn = frames["batchnorm"].groupby("variant")["params"].first()  # BatchNorm's scales and shifts are weights
+assert not {"BN off", "BN after"} <= set(bn.index) or bn["BN after"] > bn["BN off"], "BatchNorm added no parameters"
 if study.profile == "full":
-    assert baseline_gap > 0.05, "the unregularized baseline should overfit within 15 epochs"
-    assert gaps["l2", "L2 0.001"] < baseline_gap, "strong L2 should shrink the gap"
-    assert small_s > large_s, "smaller batches should cost more seconds per epoch on a CPU"
+    assert found["baseline_gap"] > 0.05, "the unregularized baseline should overfit within 15 epochs"
+    assert found["gaps"]["l2", "L2 0.001"] < found["baseline_gap"], "strong L2 should shrink the gap"
+    assert found["cost"].ratio > 1, "smaller batches should cost more seconds per epoch on a CPU"

@@ -57,7 +57,7 @@ from IPython.display import Markdown
 
 from cifar_mlp.core import data
 from cifar_mlp.report import build as report
-from cifar_mlp.report import plots, prose
+from cifar_mlp.report import keras_code, plots, prose
 from cifar_mlp.report.publish import finding
 from cifar_mlp.runs import store
 from cifar_mlp.study import claims, compare
@@ -206,6 +206,16 @@ plots.curves(study.histories(final_runs), metrics=("accuracy", "val_accuracy"), 
              folder=study.figures_dir, title="The final models, epoch by epoch");
 
 # %% [markdown]
+# ### Use this recipe
+#
+# The recipe as plain Keras, generated from its config (`report.keras_code`):
+# `x_train, y_train, x_val, y_val` as `keras.datasets.cifar10.load_data()`
+# gives them, with 5,000 training images held out for validation.
+
+# %%
+Markdown(f"```python\n{keras_code.source(recipe)}```")
+
+# %% [markdown]
 # ### What the recipe gets wrong
 #
 # The recipe's run with the highest validation accuracy, from the class it
@@ -254,7 +264,9 @@ report.publish(study, "06_recipe", headline=found["headline"], numbers=found["nu
                      final_runs, big_df, *evidence.frames.values()],
                tables={"effects": settled.effects, "cells": cells, "confirmation": confirm_table,
                        "ablation": ablation_table, "doubled_budget": checks, "claims": claim_table},
-               findings=[finding(text, c, anchor=anchor) for text, c, anchor in found["findings"]])
+               findings=[finding(text, c, anchor=anchor) for text, c, anchor in found["findings"]],
+               choices=recipe.replace(test=False).changed(),
+               answer={**found["answer"], "code": keras_code.source(recipe)})
 
 # %% [markdown]
 # Sanity checks: fail loudly if the runs above are nonsense.

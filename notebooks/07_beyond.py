@@ -339,6 +339,7 @@ Markdown(f"""
 # %%
 report.publish(
     study, "07_beyond",
+    answer={"mlp": compare.describe(test_sum, mlp), "cnn": compare.describe(test_sum, cnn)},
     headline=f"A ladder from 06's recipe, {len(kept)} of {len(climbed)} steps kept: the MLP reaches "
              f"{compare.describe(test_sum, mlp)} test accuracy (goal {study.goal:.2f}: "
              f"{reached.replace('falls short of', 'missed')}), its slowest run {cost.loc[mlp, 'minutes']:.1f} "

@@ -17,6 +17,7 @@ def test_the_half_fraction_has_every_main_effect_and_interaction_balanced():
     for a, b in itertools.combinations(NAMES, 2):  # every pair at every level combination
         assert (cells.groupby([a, b]).size() == 8).all()
     assert len(design.cells(NAMES, fraction=False)) == 64
+    assert len(design.cells(NAMES[:4])) == 16  # a half of four factors would alias pairs: all 16
 
 
 def synthetic(noise: float, seeds=(10, 11, 12)) -> pd.DataFrame:

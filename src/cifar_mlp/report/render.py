@@ -59,6 +59,12 @@ def section_page(executed: Path, target: Path, context: dict) -> list[str]:
     return warnings
 
 
+# A section page's first screen: its most decisive verdicts, at most this many.
+FINDINGS_BOX = 3
+STAGE_WORDS = {"screen": "screen: one choice at a time, at 3×128, judged on the runs that picked it",
+               "confirmed": "confirmed: the candidates together, on seeds no earlier stage used"}
+
+
 def page_context(name: str, titles: dict[str, str], summary: dict, stamp: dict,
                  out: Path, results: Path) -> dict:
     """What the reader template shows around a section: links, reproduce box."""
@@ -75,6 +81,8 @@ def page_context(name: str, titles: dict[str, str], summary: dict, stamp: dict,
             "trained_on": trained_on(Path(results), summary.get("runs", [])),
             "training": training and {"runs": training["runs"],
                                       "duration": duration(training["seconds"])},
+            "findings": (summary.get("findings") or [])[:FINDINGS_BOX],
+            "stage": STAGE_WORDS.get(summary.get("stage")),
             "tables": [{"name": t, "href": href}
                        for t, href in (summary.get("tables") or {}).items()],
             "runs": [dict(run, href=relative(Path(results) / run["key"], out) + "/")
@@ -197,9 +205,12 @@ def index_page(cards: list[dict], findings: list[dict], stamp: dict, reads: dict
     """The study's front page: question, findings, which runs read the test set, one card
     per section, provenance. `reads`: {"shown": runs on the pages that read the test set,
     "unshown": [{"model", "accuracy"}] for stored test reads no page shows}."""
+    answer = {}
+    for card in cards:  # 06 says the recipe and what matters, 07 how far an MLP gets
+        answer.update({k: v for k, v in (card.get("answer") or {}).items() if v})
     return _environment().get_template("index.html.j2").render(
         cards=cards, findings=findings, stamp=stamp, ok=sum(c["status"] == "ok" for c in cards),
-        reads=reads or {"shown": 0, "unshown": []})
+        reads=reads or {"shown": 0, "unshown": []}, answer=answer)
 
 
 def index_content(results, out: Path) -> tuple[list[dict], list[dict], list[str]]:
@@ -236,6 +247,9 @@ def index_content(results, out: Path) -> tuple[list[dict], list[dict], list[str]
                                   + ("#papermill-error-cell" if r.status == "failed" else "")),
             "numbers_href": numbers_href, "numbers": numbers, "wide": len(numbers) > WIDE_CARD,
             "figure": s.get("href"),
+            "answer": {**(s.get("answer") or {}),
+                       "matters": [{**m, "href": link(m.get("anchor"), "the answer's") or f"{r.name}.html"}
+                                   for m in (s.get("answer") or {}).get("matters", [])]},
             "alt": (s.get("href") and png_description(out / s["href"]))
                    or f"{r.title}, key figure: {s.get('headline') or 'see the section'}"})
         section = r.title.split(":")[0]

@@ -139,6 +139,12 @@ COMMON = {
 }
 
 
+# What kind of verdict each section gives: 02–05 screen one choice at a time at 3×128, each
+# judged on the runs that picked it; 06 confirms the candidates together on fresh seeds.
+STAGES = {"02_architecture_activations": "screen", "03_regularization": "screen",
+          "04_optimizers": "screen", "05_callbacks_schedules": "screen", "06_recipe": "confirmed"}
+
+
 @dataclass(frozen=True, kw_only=True)
 class Study:
     """What every section shares: profile, seeds, epochs, data sizes and folders."""
@@ -199,6 +205,11 @@ class Study:
         """What a notebook of this section may set: the common knobs, then its own."""
         common = ["profile", "seeds", "epochs", "train_size", "val_size", "results_dir"]
         return common + [f.name for f in cls.knobs() if f.name not in common]
+
+    @property
+    def stage(self) -> str | None:
+        """"screen" or "confirmed": what this section's verdicts are (None: it gives none)."""
+        return STAGES.get(self.SECTION)
 
     @classmethod
     def knobs(cls) -> list[dataclasses.Field]:

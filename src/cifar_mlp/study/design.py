@@ -33,15 +33,21 @@ class Factor:
         return self.high_name if sign > 0 else self.low_name
 
 
+# A half fraction's resolution is its factor count: from five factors on, every main effect
+# and two-factor interaction stays clear of the others (resolution V). Fewer: the full design.
+HALF_FROM = 5
+
+
 def cells(names, fraction: bool = True) -> pd.DataFrame:
     """The design's cells as ±1 columns, one per factor name.
 
-    `fraction`: the half fraction with I = (product of every factor), the
-    highest resolution a half fraction has.
+    `fraction`: the half fraction with I = (product of every factor), where it keeps
+    resolution V (`HALF_FROM` factors or more); otherwise every combination.
     """
     names = list(names)
+    half = fraction and len(names) >= HALF_FROM
     rows = [signs for signs in itertools.product((-1, 1), repeat=len(names))
-            if not fraction or np.prod(signs) == 1]
+            if not half or np.prod(signs) == 1]
     return pd.DataFrame(rows, columns=names)
 
 

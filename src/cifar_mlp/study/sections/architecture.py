@@ -2,8 +2,11 @@
 
 from dataclasses import dataclass
 
+import pandas as pd
+
 from cifar_mlp.config import ACTIVATIONS
 from cifar_mlp.study.base import Experiment, Study, each, knob, one_of, whole
+from cifar_mlp.study.sections import architecture_results
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -51,3 +54,10 @@ class Architecture(Study):
             "activation": judged({a: self.base(activation=a) for a in self.activations}, self.seeds),
         }
         return {name: e for name, e in found.items() if e.variants}
+
+    def findings(self, frames: dict[str, pd.DataFrame], tables: dict[str, pd.DataFrame],
+                 early: pd.DataFrame) -> dict:
+        """What 02 concludes, from the runs of each experiment (`frames`), the overview
+        `tables` and every width scored within the wide nets' budget (`early`)."""
+        return architecture_results.findings(self.experiments(), frames, tables, early,
+                                             self.wide_from, self.wide_epochs)

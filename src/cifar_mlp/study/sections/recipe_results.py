@@ -114,7 +114,11 @@ def findings(settled, checks: pd.DataFrame, tested: Tested, claim_table: pd.Data
     found = [*[(f"Recipe − {name}, test set", c, "The test set") for name, c in on_test.items()],
              *[(f"Joint stage: {term}, high − low (validation)", c, "What each candidate does, and how they interact")
                for term, c in ranked[:3]]]
-    return dict(headline=headline, numbers=numbers, findings=found, words=words, ranked=ranked,
+    answer = {"recipe": words, "matters": [
+        {"text": term, "effect": f"{compare.signed(100 * c.diff)} points",
+         "ci": f"{compare.bound(100 * c.ci_low)} to {compare.bound(100 * c.ci_high)}", "verdict": c.verdict,
+         "anchor": "What each candidate does, and how they interact"} for term, c in ranked]}
+    return dict(headline=headline, numbers=numbers, findings=found, words=words, ranked=ranked, answer=answer,
                 decided_pairs=decided_pairs, pick=settled.pick, replaced=settled.replaced,
                 carried=carried, ablation=ablation, checks=checks, changed=changed, tested=tested,
                 on_test=on_test, reference_at=reference_at, literature=LITERATURE, tally=tally,

@@ -2,12 +2,16 @@
 
 from dataclasses import dataclass
 
+import pandas as pd
+
 from cifar_mlp.config import BATCHNORM, INITIALIZERS
 from cifar_mlp.study.base import Experiment, Study, config_value, each, knob, one_of
+from cifar_mlp.study.sections import regularization_results
 
 # Where dropout goes: on the 3,072 pixels, or after every hidden activation.
 DROPOUT_KEY = {"input": "input_dropout", "hidden": "dropout"}
 NO_DROPOUT = "no dropout"
+METRIC = regularization_results.METRIC  # the rule every table, curve and choice of 03 scores by
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -48,3 +52,7 @@ class Regularization(Study):
             "initializer": family({i: self.base(initializer=i) for i in self.initializers}),
             "batch_size": family({f"batch {b}": self.base(batch_size=b) for b in self.batch_sizes}),
         }
+
+    def findings(self, df: pd.DataFrame, unique: pd.DataFrame) -> dict:
+        """What 03 concludes from its runs: `df` every sweep's, `unique` each run once."""
+        return regularization_results.findings(self.experiments(), df, unique, self.batch_sizes, self.epochs)
