@@ -252,6 +252,27 @@ class Recipe(Study):
         return Experiment({name: c.replace(test=True, checkpoint=True) for name, c in self.arms(recipe).items()},
                           self.confirm_seeds, reference="recipe")
 
+    def recipes(self, choices: dict) -> Experiment:
+        """The recipe (the default config with `choices` applied) and the reference, scored on test."""
+        return Experiment({"recipe": self.base(**choices, test=True),
+                           "reference": self.base(**REFERENCE_RECIPE, test=True)},
+                          self.seeds, reference="reference")
+
+    def ablation(self, choices: dict) -> Experiment:
+        """Which choices carry the recipe: leave-one-out, and the reference at the recipe's width.
+
+        On validation only (the test set is read once, for the recipe and the reference),
+        on the first three seeds, paired with the recipe's own runs.
+        """
+        both = self.recipes(choices).variants
+        recipe, reference = both["recipe"], both["reference"]
+        variants = {name: c.replace(test=False) for name, c in reverted(recipe, reference).items()}
+        if recipe.widths != reference.widths:
+            # Compute-matched: the reference's every setting with the recipe's weights.
+            variants[f"reference at {'×'.join(map(str, recipe.widths))}"] = \
+                reference.replace(widths=recipe.widths, test=False)
+        return Experiment({"recipe": recipe, **variants}, self.seeds[:3], reference="recipe")
+
     LITERATURE = recipe_results.LITERATURE
 
     def changes(self, config: RunConfig) -> int:
