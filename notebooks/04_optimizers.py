@@ -43,7 +43,7 @@ from IPython.display import Markdown
 
 from cifar_mlp.core import data
 from cifar_mlp.report import build as report
-from cifar_mlp.report import plots
+from cifar_mlp.report import plots, prose
 from cifar_mlp.report.publish import finding
 from cifar_mlp.study import compare
 from cifar_mlp.study.sections import Optimizers
@@ -122,7 +122,6 @@ tuned[["variant", "lr", "val_accuracy", "seeds"]].round(4)
 # it over the first two epochs and decays it to zero by the last.
 
 # %%
-final_runs = stages.experiments["final"].variants
 final = stages.final
 final["optimizer_name"] = final["variant"].map(kind_of)
 labels = final.groupby("variant")[["optimizer_name", "schedule"]].first()
@@ -201,114 +200,27 @@ Markdown(compare.late_sentence(compare.budgets(final)))
 # ## Conclusions
 
 # %%
-def ranking(schedule):
-    """The schedule's best optimizer, and every other one against it, paired by seed."""
-    rows = final[final["schedule"] == schedule]
-    top = compare.best(rows, metric=METRIC)
-    others = "; ".join(f"{r.variant.split(',')[0]} "
-                       f"{compare.difference(compare.paired(rows, r.variant, top.variant, metric=METRIC))}"
-                       for r in top.table.iloc[1:].itertuples())
-    return kind_of(top.variant), top.variant, others
-
-
-def edge(opt):
-    """A warning when the chosen rate sits at the end of its grid (the grid may be too narrow)."""
-    grid_lrs = study.lr_grid(opt)
-    if len(grid_lrs) > 1 and tuned.loc[opt, "lr"] in (min(grid_lrs), max(grid_lrs)):
-        return " — at the edge of its grid"
-    return ""
-
-
-choices = "\n".join(
-    f"  * {opt}: lr {tuned.loc[opt, 'lr']:g}{edge(opt)}; "
-    f"{tuned.loc[opt, 'variant'].split(' ', 1)[1]} ({tuned.loc[opt, 'val_accuracy']:.3f})"
-    for opt in study.optimizers)
-const_best, const_name, const_rest = ranking("constant")
-warm_best, warm_name, warm_rest = ranking("warmup_cosine")
-schedule_effect = {opt: compare.paired(final, f"{opt}, warmup_cosine", f"{opt}, constant", metric=METRIC)
-                   for opt in study.optimizers}
-gaining = sum(c.verdict == compare.BETTER for c in schedule_effect.values())
-Markdown(f"""
-* **Tuned settings** (stages 1 and 2, mean validation accuracy over seeds
-  {", ".join(map(str, tuned_on))} in brackets):
-{choices}
-* **Constant rate**: *{const_best}* has the best mean, {acc[const_name]}. Each other optimizer
-  against it: {const_rest}.
-* **Warmup + cosine**: *{warm_best}* has the best mean, {acc[warm_name]}. Each other optimizer
-  against it: {warm_rest}.
-* **Warmup + cosine against a constant rate**, per optimizer, paired by seed:
-  {"; ".join(f"{opt} {compare.difference(c)}" for opt, c in schedule_effect.items())}
-  ({gaining} of {len(schedule_effect)} better with the schedule).
-* **Caveats**: the rate and the optimizer's own hyperparameter were chosen by their mean over
-  {len(tuned_on)} seeds, not by the paired rule, and on {study.epochs} epochs; the schedule
-  reuses the rate tuned at a constant rate as its peak.
-""")
+found = study.findings(stages)
+Markdown(prose.conclusions("04_optimizers", **found))
 
 # %%
-# For the recipe: the best optimizer with warmup + cosine (the reference's schedule; 05 decides
-# the schedule), with its tuned settings, only if it beats Adam by the rule; otherwise Adam
-# stays at its usual settings (its tuned rate was chosen by a mean, never by the rule).
-pick = compare.choose(final[final["schedule"] == "warmup_cosine"], "adam, warmup_cosine", metric=METRIC) \
-    if "adam" in study.optimizers else None
-adopted = pick is None or pick.variant != pick.reference
-winner = (final_runs[pick.variant if pick else warm_name] if adopted else study.usual("adam")).to_dict()
-optimizer_keys = ("optimizer", "lr", "beta_1", "beta_2", "epsilon", "amsgrad", "momentum",
-                  "nesterov", "rho", "weight_decay")
-# The optimizers' names in prose (the variants keep their config names).
-SPOKEN = {"adam": "Adam", "adamw": "AdamW", "rmsprop": "RMSprop", "sgd_momentum": "SGD with momentum",
-          "sgd_nesterov": "SGD with Nesterov momentum", "sgd": "plain SGD"}
-
-
-def spoken(variant: str) -> str:
-    """'sgd_momentum, warmup_cosine' -> 'SGD with momentum'."""
-    name = variant.split(", ")[0]
-    return SPOKEN.get(name, name)
-
-
-decisive = pick.decisive if pick else None
-for_recipe = (f"{spoken(decisive.a)} {compare.difference(decisive)} against {spoken(decisive.b)}, both "
-              f"with warmup + cosine, so {spoken(pick.variant)} {'is chosen' if adopted else 'stays'}"
-              if decisive else spoken(warm_best))
-report.publish(
-    study, "04_optimizers",
-    headline=f"Each optimizer at its own tuned rate: {spoken(const_best)} has the highest mean at a "
-             f"constant rate, {spoken(warm_best)} with warmup + cosine; for the recipe: {for_recipe}",
-    numbers={f"highest mean, constant rate (last of {study.epochs} epochs)": f"{const_best} {acc[const_name]}",
-             f"highest mean, warmup + cosine (last of {study.epochs} epochs)": f"{warm_best} {acc[warm_name]}",
-             **{f"{opt} lr": float(tuned.loc[opt, "lr"]) for opt in study.optimizers},
-             "better with the schedule": f"{gaining} of {len(schedule_effect)} optimizers"},
-    figure=final_path,
-    choices={k: winner[k] for k in optimizer_keys},
-    runs=[grid, own, final],
-    tables={"learning_rates": grid[["variant", "lr", "val_accuracy", "best_val_accuracy"]],
-            "final": table},
-    findings=[*([finding(f"{spoken(pick.best)} against Adam, both with warmup + cosine",
-                         pick.comparison)]
-                if pick and pick.comparison is not None else []),
-              *(finding(f"{opt}: warmup + cosine against a constant rate", c)
-                for opt, c in schedule_effect.items() if opt == "adam")],
-)
+# For the recipe: the best optimizer with warmup + cosine, only if it beats Adam by the rule.
+report.publish(study, "04_optimizers", headline=found["headline"], numbers=found["numbers"], figure=final_path,
+               choices=found["choices"], runs=[grid, own, final], findings=[finding(*f) for f in found["findings"]],
+               tables={"learning_rates": grid[["variant", "lr", "val_accuracy", "best_val_accuracy"]], "final": table})
 
 # %% [markdown]
 # Sanity checks: fail loudly if the runs above are nonsense.
 
 # %%
-assert len(grid) == len(stages.experiments["rates"].variants) * len(tuned_on), "missing stage 1 runs"
-assert len(own) == len(stages.experiments["own"].variants) * len(tuned_on), "missing stage 2 runs"
-assert len(final) == len(final_runs) * len(study.seeds), "missing final runs"
+assert not stages.missing, f"missing runs in stage(s) {stages.missing}"
 assert set(best_lr.index) == set(tuned.index) == set(study.optimizers), "an optimizer lost all its runs"
-assert (own["status"] == "ok").all() and (final["status"] == "ok").all(), \
-    "a tuned setting diverged: only the learning-rate grid may explore unstable rates"
+# Only the learning-rate grid may explore unstable rates.
+assert (own["status"] == "ok").all() and (final["status"] == "ok").all(), "a tuned setting diverged"
 assert (final["val_accuracy"] > 0.2).all(), "a tuned optimizer is barely above chance (0.1)"
 # Stages share runs: the usual value at the best rate, and the constant-rate tuning seeds.
-reused = final[(final["schedule"] == "constant") & final["seed"].isin(tuned_on)]
-assert set(reused["key"]) == set(own[own["variant"].isin(tuned["variant"])]["key"]), \
-    "the final runs are not the tuned ones"
-assert set(grid[grid["variant"].isin(best_lr["variant"])]["key"]) <= set(own["key"]), \
-    "stage 2 did not start from the best rate"
-assert (tuned["seeds"] == len(tuned_on)).all(), "a tuned setting is missing a tuning seed"
-assert (tuned["lr"] == best_lr.loc[tuned.index, "lr"]).all()
-assert not adopted or winner["lr"] == tuned.loc[kind_of(pick.variant if pick else warm_name), "lr"], \
-    "published an untuned rate"
-if study.profile == "full":
-    assert summary["mean"].max() > 0.45, "the tuned reference MLP should clear 0.45"
+assert set(stages.reused["key"]) == set(own[own["variant"].isin(tuned["variant"])]["key"]), "final runs not tuned"
+assert set(grid[grid["variant"].isin(best_lr["variant"])]["key"]) <= set(own["key"]), "stage 2 left the best rate"
+assert (tuned["seeds"] == len(tuned_on)).all() and tuned["lr"].eq(best_lr["lr"]).all(), "tuning lost a seed or rate"
+assert not found["adopted"] or found["choices"]["lr"] == tuned.loc[kind_of(found["adopted"]), "lr"], "untuned rate"
+assert study.profile != "full" or summary["mean"].max() > 0.45, "the tuned reference MLP should clear 0.45"

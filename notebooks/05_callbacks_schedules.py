@@ -43,7 +43,7 @@ from IPython.display import Markdown
 
 from cifar_mlp.core import data
 from cifar_mlp.report import build as report
-from cifar_mlp.report import plots
+from cifar_mlp.report import plots, prose
 from cifar_mlp.report.publish import finding
 from cifar_mlp.study import compare
 from cifar_mlp.study.sections import Callbacks
@@ -235,103 +235,30 @@ Markdown(compare.late_sentence(compare.budgets(df)))
 # ## Conclusions
 
 # %%
-acc = {name: compare.describe(summary, name) for name in summary.index}
-# Each variant changes one thing from the constant-rate reference.
-against = {name: compare.paired(df, name, "constant", metric=METRIC)
-           for name in summary.index.drop("constant")}
-saved = stopping.loc["early_stop_restore", "epochs_saved"]
-# The same runs read two ways, paired by seed; no verdict, as the best epoch was picked on these images.
-read_at = {"best epoch": "best_epoch", "last epoch": "last_epoch"}
-ckpt_gain = compare.paired(pd.concat([compare.score(ckpt, rule).assign(variant=name)
-                                      for name, rule in read_at.items()]),
-                           "best epoch", "last epoch", metric="score")
-schedule_pick = compare.choose(df[df["variant"].isin(schedule_runs)], "constant", metric=METRIC)
-# The rule picks the best mean among the schedules that beat a constant rate; the reference
-# recipe's own schedule is warmup + cosine, so the pick is also set against it.
-REFERENCE_SCHEDULE = "warmup_cosine"
-against_reference = ("" if schedule_pick.variant in ("constant", REFERENCE_SCHEDULE)
-                     or REFERENCE_SCHEDULE not in summary.index else
-                     f" Against the reference recipe's {REFERENCE_SCHEDULE}: " + compare.sentence(
-                         compare.paired(df, schedule_pick.variant, REFERENCE_SCHEDULE, metric=METRIC)))
-ranking = ", ".join(f"{name} {mean:.3f}" for name, mean in
-                    scheduling["mean"].sort_values(ascending=False).items())
-Markdown(f"""
-* **EarlyStopping** (patience {study.es_patience}) trained
-  {stopping.loc['early_stop_restore', 'epochs_run']:.1f} of {study.epochs} epochs on average,
-  saving {saved:.1f} epochs ({saved / study.epochs:.0%} of the training time). At their best
-  epochs, against training every epoch: {compare.difference(against['early_stop_restore'])};
-  keeping the last weights, against the constant rate's last epoch: {compare.difference(kept_last)}.
-* **ModelCheckpoint**: the best epoch was on average epoch {ckpt['best_epoch'].mean():.1f} of
-  {study.epochs}; keeping it instead of the last epoch added {compare.numbers(ckpt_gain)} of
-  validation accuracy on the images that chose it: an optimistic number, given no verdict.
-* **ReduceLROnPlateau** halved the rate {reductions['halvings'].mean():.1f} times on average,
-  ending at {reductions['final_lr'].min():.1e}–{reductions['final_lr'].max():.1e}; against the
-  constant rate: {compare.difference(against['reduce_lr'])}.
-* **Schedules**: {schedule_pick.sentence}. Ranking by mean, with ReduceLROnPlateau (which lowers
-  the rate too): {ranking}.{against_reference}
-""")
+found = study.findings(df, stopping, kept_last, reductions, scheduling)
+Markdown(prose.conclusions("05_callbacks_schedules", **found))
 
 # %%
-# For the recipe: the schedule that passed the rule, and the checkpoint (the reference's too:
-# it keeps the best validation epoch). Early stopping and the plateau callback come only with a
-# constant rate (a decaying schedule does its work in the last epochs, which they would cut short
-# or fight), and only if they pass the rule: the plateau callback better than the constant
-# rate, early stopping no worse by more than NO_WORSE_MARGIN.
-NO_WORSE_MARGIN = 0.005  # half a point of validation accuracy: what saved epochs may cost
-
-
-def settings(config, prefix):
-    """The callback's own config values, taken from the config that uses it."""
-    return {k: v for k, v in config.to_dict().items() if k.startswith(prefix)}
-
-
-# The checkpoint's config is not trained: its runs are the constant-rate runs at their best epoch.
-chosen = {"schedule": schedule_pick.variant, "checkpoint": True, **settings(study.checkpoint(), "ckpt_")}
-if schedule_pick.variant == "constant":
-    if against["reduce_lr"].verdict == compare.BETTER:
-        chosen.update(reduce_lr=True, **settings(runs["reduce_lr"], "rlr_"))
-    if compare.no_worse(against["early_stop_restore"], margin=NO_WORSE_MARGIN) == compare.SUPPORTED:
-        chosen.update(early_stopping=True, **settings(runs["early_stop_restore"], "es_"))
-report.publish(
-    study, "05_callbacks_schedules",
-    headline=f"Schedules with Adam: {schedule_pick.verdict_line}; early stopping saved "
-             f"{saved:.1f} of {study.epochs} epochs",
-    numbers={"constant rate, best epoch": acc["constant"],
-             "schedule chosen": schedule_pick.variant,
-             "best schedule": acc[schedule_pick.best],
-             "early stopping epochs saved": float(saved),
-             "early stopping (restore) against constant": compare.difference(against["early_stop_restore"]),
-             "reduce-on-plateau against constant": compare.difference(against["reduce_lr"])},
-    figure=bars_path,
-    choices=chosen,
-    runs=df,
-    tables={"against_constant": compare.against(df, "constant", metric=METRIC)},
-    findings=[*([finding(f"{schedule_pick.best} against a constant rate, Adam (best epoch)",
-                         schedule_pick.comparison)] if schedule_pick.comparison is not None else []),
-              finding(f"Early stopping (saves {saved:.1f} of {study.epochs} epochs) against every "
-                      "epoch (best epoch)", against["early_stop_restore"])],
-)
+# For the recipe: the schedule that passed the rule and the checkpoint; early stopping and the
+# plateau callback only with a constant rate, and only if they pass the rule.
+report.publish(study, "05_callbacks_schedules", headline=found["headline"], numbers=found["numbers"],
+               figure=bars_path, choices=found["choices"], runs=df, findings=[finding(*f) for f in found["findings"]],
+               tables={"against_constant": compare.against(df, "constant", metric=METRIC)})
 
 # %% [markdown]
 # Sanity checks: fail loudly if the runs above are nonsense.
 
 # %%
-assert len(df) == n_runs and (df["status"] == "ok").all(), "missing or diverged runs"
-assert (df["val_accuracy"] > 0.2).all(), "a run is barely above chance (0.1)"
-assert (df["epochs_run"] <= study.epochs).all()
-assert (df.loc[df["variant"] == "constant", "epochs_run"] == study.epochs).all()
-by = df.set_index("variant")
-# Each callback's final model is the epoch it promises: best or last.
-promises = {"early_stop_restore": "best_val_accuracy", "constant": "last_val_accuracy"}
-for name, column in promises.items():
-    assert (by.loc[[name], "val_accuracy"] - by.loc[[name], column]).abs().max() < 2e-3, name
-lr = hist.set_index("variant")["lr"]
+assert len(df) == n_runs and (df.groupby("variant")["seed"].nunique() == len(study.seeds)).all(), "missing runs"
+assert (df["status"] == "ok").all() and (df["val_accuracy"] > 0.2).all(), "a run diverged or is barely above chance"
+by, lr = df.set_index("variant"), hist.set_index("variant")["lr"]
+assert (by["epochs_run"] <= study.epochs).all(), "a run trained past its epochs"
+assert (by.loc[["constant"], "epochs_run"] == study.epochs).all(), "the reference stopped early"
 assert lr.loc[["constant"]].nunique() == 1, "the constant rate moved"
-assert (hist[hist["variant"] == "reduce_lr"].groupby("seed")["lr"].diff().dropna() <= 0).all(), \
-    "ReduceLROnPlateau raised the rate"
-assert all(lr.loc[[s]].min() < reference.lr for s in study.schedules if s != "constant"), \
-    "a schedule never lowered the rate"
-assert (df.groupby("variant")["seed"].nunique() == len(study.seeds)).all(), "a variant lacks seeds"
-if study.profile == "full":
-    assert summary.loc["constant", "mean"] > 0.45, "the reference MLP should clear 0.45"
-    assert reductions["halvings"].min() >= 1, "val loss never stalled in 30 epochs?"
+# Each callback's final model is the epoch it promises: best or last.
+for name, column in {"early_stop_restore": "best_val_accuracy", "constant": "last_val_accuracy"}.items():
+    assert (by.loc[[name], "val_accuracy"] - by.loc[[name], column]).abs().max() < 2e-3, name
+assert not (hist[hist["variant"] == "reduce_lr"].groupby("seed")["lr"].diff() > 0).any(), "ReduceLROnPlateau raised lr"
+assert all(lr.loc[[s]].min() < reference.lr for s in study.schedules if s != "constant"), "a schedule kept its peak"
+assert study.profile != "full" or summary.loc["constant", "mean"] > 0.45, "the reference MLP should clear 0.45"
+assert study.profile != "full" or reductions["halvings"].min() >= 1, "val loss never stalled in 30 epochs?"

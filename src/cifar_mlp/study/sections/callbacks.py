@@ -2,8 +2,12 @@
 
 from dataclasses import dataclass
 
+import pandas as pd
+
 from cifar_mlp.config import REFERENCE_MODEL, SCHEDULES
+from cifar_mlp.study import compare
 from cifar_mlp.study.base import Experiment, Study, each, knob, one_of, whole
+from cifar_mlp.study.sections import callbacks_results
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -52,3 +56,12 @@ class Callbacks(Study):
                      for s in self.schedules}
         return {"schedules": Experiment({"constant": ref, **schedules}, self.seeds, reference="constant"),
                 "callbacks": Experiment({"constant": ref, **callbacks}, self.seeds, reference="constant")}
+
+    def findings(self, df: pd.DataFrame, stopping: pd.DataFrame, kept_last: compare.Comparison,
+                 reductions: pd.DataFrame, scheduling: pd.DataFrame) -> dict:
+        """What 05 concludes from its runs (`df`) and the tables its page shows: early stopping
+        (`stopping`, and `kept_last` against the constant rate's last epoch), the plateau
+        callback's `reductions`, the schedules' overview (`scheduling`)."""
+        return callbacks_results.findings(df, stopping, kept_last, reductions, scheduling,
+                                          experiments=self.experiments(), checkpoint=self.checkpoint(),
+                                          epochs=self.epochs, patience=self.es_patience)

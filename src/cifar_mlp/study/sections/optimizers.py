@@ -21,6 +21,8 @@ from cifar_mlp.study.base import (
     one_of,
     whole,
 )
+from cifar_mlp.study.sections import optimizers_results
+from cifar_mlp.study.sections.optimizers_results import kind_of, variant_of
 
 # Each optimizer the study compares, as the config values that make it.
 KINDS = {"adam": dict(optimizer="adam"), "sgd_momentum": dict(optimizer="sgd"),
@@ -103,7 +105,7 @@ class Optimizers(Study):
                            for k in self.optimizers for changes in self.own_values(k)}, self.tuning)
 
     def final(self, tuned: dict) -> Experiment:
-        return Experiment({f"{k}, {s}": tuned[k].replace(schedule=s)
+        return Experiment({variant_of(k, s): tuned[k].replace(schedule=s)
                            for k in self.optimizers for s in SCHEDULES}, self.seeds)
 
     def stages(self, quiet: bool = False) -> "Stages":
@@ -122,6 +124,13 @@ class Optimizers(Study):
         """The stages' experiments; the second and third depend on the stored tuning runs."""
         return self.stages().experiments
 
+    def findings(self, stages: "Stages") -> dict:
+        """What 04 concludes from its stages, as its template, headline and index card need it."""
+        return optimizers_results.findings(
+            stages.final, stages.tuned, stages.experiments["final"].variants,
+            grids={k: self.lr_grid(k) for k in self.optimizers},
+            usual=self.usual(optimizers_results.REFERENCE), tuning=self.tuning, epochs=self.epochs)
+
 
 @dataclass(frozen=True)
 class Stages:
@@ -132,10 +141,18 @@ class Stages:
     final: pd.DataFrame      # stage 3: tuned optimizers × schedules over every seed
     experiments: dict        # the three stages' Experiments
 
+    @property
+    def missing(self) -> list[str]:
+        """The stages with fewer runs than their experiment declares (variants × seeds)."""
+        frames = {"rates": self.rates, "own": self.own, "final": self.final}
+        return [name for name, runs in frames.items()
+                if len(runs) != len(self.experiments[name].variants) * len(self.experiments[name].seeds)]
 
-def kind_of(variant: str) -> str:
-    """The optimizer that starts every variant name, e.g. "adam lr=0.001" → "adam"."""
-    return variant.split()[0].rstrip(",")
+    @property
+    def reused(self) -> pd.DataFrame:
+        """Stage 3's constant-rate runs on the tuning seeds: they should be stage 2's tuned runs, read back."""
+        tuning = self.experiments["own"].seeds
+        return self.final[(self.final["schedule"] == "constant") & self.final["seed"].isin(tuning)]
 
 
 def pick(df: pd.DataFrame) -> pd.DataFrame:
