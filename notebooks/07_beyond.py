@@ -120,14 +120,14 @@ plots.image_rows(views, name="07_augmentation", folder=study.figures_dir);
 #
 # ### The ladder
 #
-# The start is 06's recipe, as 06's study answers it (`Recipe.choose`), read
+# The start is 06's recipe, assembled from 02–05's published choices and read
 # back from the store. Each step trains the model before it and the model with
 # one change on the same seeds; the step's runs are validation-only. The steps,
 # in the order they are tried (`Beyond.changes`):
 
 # %%
 recipe_study = Recipe.at(study.profile, study.results_dir)
-start = recipe_study.choose()
+start = recipe_study.recipes(report.choices(recipe_study, list(recipe_study.CHOOSING))).variants["recipe"]
 pd.Series({step: ", ".join(f"{k} = {v}" for k, v in change.items())
            for step, change in study.changes().items()}, name="change").rename_axis("step").to_frame()
 
@@ -146,7 +146,7 @@ ladder = study.climb(start, study.run)
 # optimizer and regularization, the ladder's augmentation and label smoothing.
 
 # %%
-finals = study.finals(start, ladder, start_seeds=recipe_study.confirm_seeds)
+finals = study.finals(start, ladder, start_seeds=recipe_study.seeds)
 n_final = study.plan(*finals.values())
 final_df = pd.concat([study.run(e) for e in finals.values()], ignore_index=True)
 final_df["minutes"] = final_df["wall_seconds"] / 60
