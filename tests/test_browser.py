@@ -80,6 +80,10 @@ CHECKER = """<script>(() => {
     seen.headings = [...document.querySelectorAll("h2[id], h3[id]")].map((h) => ({
       id: h.id, top: h.getBoundingClientRect().top + scrollY}));
     seen.toc = [...document.querySelectorAll("nav.toc a")].map((a) => a.getAttribute("href"));
+    // The first screen, as a reader sees it before scrolling: the text of what shows there.
+    seen.firstScreen = [...document.querySelectorAll("h1, h2, p, li")]
+      .filter((el) => shown(el) && el.getBoundingClientRect().top < innerHeight)
+      .map((el) => el.innerText).join("\\n");
     // Code: folded at first; one cell's toggle shows its code; the page-wide one shows all.
     const folds = [...document.querySelectorAll("details.code-fold")];
     const code = (d) => d.querySelector(".jp-InputArea");
@@ -129,7 +133,7 @@ def _default_reports() -> Path | None:
     chosen = os.environ.get("CIFAR_MLP_CHECK_REPORTS")
     if chosen:
         return Path(chosen)
-    for folder in (paths.reports_dir("full"), paths.reports_dir("smoke")):
+    for folder in (paths.report_output("full"), paths.reports_dir("smoke")):
         if (folder / "index.html").exists():
             return folder
     return None
@@ -345,3 +349,19 @@ def _stamp(reports: Path) -> dict:
 def _record(reports: Path, page: str) -> dict:
     stem = page.removesuffix(".html")
     return next((s for s in _stamp(reports).get("sections", []) if s["name"] == stem), {})
+
+
+# A verdict with its interval, as the pages write it: "… (95 % CI +0.4 to +1.9) …: better".
+VERDICT = re.compile(r"95 % CI [−+]?\d[\d.]* to [−+]?\d[\d.]*.*?(better|worse|no detectable difference|no verdict)",
+                     re.S | re.I)  # badges show their word in capitals
+
+
+def test_every_first_screen_shows_a_verdict_with_its_interval(pages):
+    bare = [name for name, seen in pages.items() if not VERDICT.search(seen["firstScreen"])]
+    assert not bare, f"no verdict with its interval on the first screen ({WINDOW[0]}×{WINDOW[1]}): {bare}"
+
+
+def test_the_index_first_screen_answers_how_far_and_with_what(pages):
+    first = pages["index.html"]["firstScreen"]
+    assert re.search(r"How far an MLP gets: \d\.\d{3} \(95 % CI", first), first[:500]
+    assert "The recipe:" in first, first[:500]
