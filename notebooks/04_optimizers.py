@@ -39,6 +39,7 @@
 # ## Setup
 
 # %%
+import pandas as pd
 from IPython.display import Markdown
 
 from cifar_mlp.core import data
@@ -60,14 +61,6 @@ train_size = None  # None: the profile's (full: all 45,000 images left after val
 val_size = None  # None: the profile's (full: 5,000 images)
 results_dir = None  # None: the profile's run store (full: results/)
 optimizers = None  # None: the profile's (full: all five; smoke: three, to stay fast)
-adam_lrs = None  # Adam and AdamW learning rates, log-spaced around their usual 1e-3
-sgd_lrs = None  # SGD learning rates (momentum and Nesterov), around the usual 0.01–0.1
-rmsprop_lrs = None  # RMSprop learning rates, around its usual 1e-3 and below
-# Each optimizer's own hyperparameter; the first value is the usual one, used to tune the rate.
-adam_betas = None  # Adam's [beta_1, beta_2] pairs: momentum and squared-gradient averaging
-momentums = None  # SGD momentum, for plain and Nesterov momentum alike
-rhos = None  # RMSprop's rho: how long it averages squared gradients
-weight_decays = None  # AdamW's decoupled weight decay (on top of the model's L2)
 
 # %%
 study = Optimizers.from_notebook(globals())  # checks every parameter before anything trains
@@ -96,7 +89,10 @@ print(data.describe_split(reference.val_size, reference.train_size, reference.sp
 # %%
 tuned_on = study.tuning
 print(f"stage 1: {len(study.rates().variants)} settings on seeds {list(tuned_on)}; stages 2 "
-      "and 3 follow from its choices (declared in cifar_mlp.study.sections.optimizers)")
+      "and 3 follow from its choices")
+# Each optimizer's grids, from the one table of optimizers (cifar_mlp.optimizers).
+pd.DataFrame({k: {"rates": study.lr_grid(k), "own settings (the first is the usual one)": study.own_values(k)}
+              for k in study.optimizers}).T.rename_axis("optimizer")
 
 # %% [markdown]
 # ### Stage 1: a learning rate per optimizer
@@ -215,9 +211,8 @@ report.publish(study, "04_optimizers", headline=found["headline"], numbers=found
 # %%
 assert not stages.missing, f"missing runs in stage(s) {stages.missing}"
 assert set(best_lr.index) == set(tuned.index) == set(study.optimizers), "an optimizer lost all its runs"
-# Only the learning-rate grid may explore unstable rates.
-assert (own["status"] == "ok").all() and (final["status"] == "ok").all(), "a tuned setting diverged"
-assert (final["val_accuracy"] > 0.2).all(), "a tuned optimizer is barely above chance (0.1)"
+# Only the learning-rate grid may explore unstable rates; a tuned optimizer clears chance (0.1).
+assert (own["status"] == "ok").all() and (final["status"] == "ok").all() and (final["val_accuracy"] > 0.2).all()
 # Stages share runs: the usual value at the best rate, and the constant-rate tuning seeds.
 assert set(stages.reused["key"]) == set(own[own["variant"].isin(tuned["variant"])]["key"]), "final runs not tuned"
 assert set(grid[grid["variant"].isin(best_lr["variant"])]["key"]) <= set(own["key"]), "stage 2 left the best rate"

@@ -3,13 +3,13 @@
 import numpy as np
 import pytest
 
-from cifar_mlp import config
+from cifar_mlp import config, optimizers
 from cifar_mlp.config import ConfigError, RunConfig
 from cifar_mlp.core import models, training
 from cifar_mlp.core.backend import keras, tf
 from cifar_mlp.core.tables import lookup
 
-TABLES = {"optimizer": (training.OPTIMIZERS, config.OPTIMIZERS),
+TABLES = {"optimizer": (optimizers.OPTIMIZERS, config.OPTIMIZERS),
           "schedule": (training.SCHEDULES, config.SCHEDULES),
           "activation": (models.ACTIVATIONS, config.ACTIVATIONS),
           "initializer": (models.INITIALIZERS, config.INITIALIZERS),
@@ -27,6 +27,25 @@ def test_every_optimizer_builds(name):
     optimizer = training.make_optimizer(RunConfig(optimizer=name, lr=0.02, clipnorm=1.0), 10)
     assert type(optimizer).__name__.lower() == name and optimizer.clipnorm == 1.0
     assert float(optimizer.learning_rate) == pytest.approx(0.02)
+
+
+@pytest.mark.parametrize("name", config.OPTIMIZERS)
+def test_every_optimizer_takes_its_own_keys_under_the_configs_names(name):
+    import inspect
+    spec = optimizers.OPTIMIZERS[name]
+    accepted = inspect.signature(getattr(keras.optimizers, spec.keras)).parameters
+    assert set(spec.keys) <= set(accepted) and set(spec.keys) <= set(RunConfig().to_dict())
+
+
+@pytest.mark.parametrize("kind", optimizers.KINDS)
+def test_every_kind_04_tunes_is_a_config_with_a_grid_per_profile(kind):
+    spec = optimizers.KINDS[kind]
+    optimizer = optimizers.OPTIMIZERS[spec.config["optimizer"]]
+    for profile in config.PROFILES:
+        assert spec.rates[profile] and spec.own[profile], f"{kind}: no grid for {profile}"
+        for own in spec.own[profile]:
+            assert set(own) <= set(optimizer.keys), f"{kind}: {own} is not its own"
+            RunConfig(**spec.config, **own, lr=spec.rates[profile][0])  # each setting is allowed
 
 
 @pytest.mark.parametrize("name", config.SCHEDULES)
@@ -66,7 +85,7 @@ def test_every_augmentation_builds_and_keeps_the_shape(name):
 def test_lookup_names_the_unknown_name_and_the_known_ones():
     with pytest.raises(ConfigError, match=r"unknown optimizer 'adamm'.*Did you mean 'adam'\?.*"
                                           r"Known: adam, adamw, sgd, rmsprop\."):
-        lookup(training.OPTIMIZERS, "adamm", "optimizer")
+        lookup(optimizers.OPTIMIZERS, "adamm", "optimizer")
     with pytest.raises(ConfigError, match=r"unknown activation \['relu'\]"):
         lookup(models.ACTIVATIONS, ["relu"], "activation")
 

@@ -15,12 +15,14 @@ import typing
 from dataclasses import dataclass
 from typing import Any
 
+from cifar_mlp import optimizers
+
 ACTIVATIONS = ("relu", "gelu", "tanh", "elu", "selu", "swish", "silu", "sigmoid",
                "leaky_relu", "mish", "softplus", "linear")
 INITIALIZERS = ("glorot_uniform", "glorot_normal", "he_uniform", "he_normal",
                 "lecun_uniform", "lecun_normal", "orthogonal")
 BATCHNORM = ("off", "before", "after")
-OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop")
+OPTIMIZERS = tuple(optimizers.OPTIMIZERS)
 SCHEDULES = ("constant", "step", "cosine", "warmup_cosine")
 MONITORS = ("val_loss", "val_accuracy")
 AUGMENTATIONS = ("none", "flip", "flip_shift")

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from cifar_mlp import paths
+from cifar_mlp import optimizers, paths
 from cifar_mlp.config import ConfigError, RunConfig
 from cifar_mlp.core import data, keras_private
 from cifar_mlp.core.backend import keras, tf
@@ -77,35 +77,12 @@ def make_schedule(config: RunConfig, steps_per_epoch: int):
     return lookup(SCHEDULES, config.schedule, "schedule")(config, steps_per_epoch)
 
 
-def _adam(config: RunConfig, **common):
-    return keras.optimizers.Adam(beta_1=config.beta_1, beta_2=config.beta_2,
-                                 epsilon=config.epsilon, amsgrad=config.amsgrad, **common)
-
-
-def _adamw(config: RunConfig, **common):
-    return keras.optimizers.AdamW(weight_decay=config.weight_decay, beta_1=config.beta_1,
-                                  beta_2=config.beta_2, epsilon=config.epsilon,
-                                  amsgrad=config.amsgrad, **common)
-
-
-def _sgd(config: RunConfig, **common):
-    return keras.optimizers.SGD(momentum=config.momentum, nesterov=config.nesterov, **common)
-
-
-def _rmsprop(config: RunConfig, **common):
-    return keras.optimizers.RMSprop(rho=config.rho, momentum=config.momentum,
-                                    epsilon=config.epsilon, **common)
-
-
-# config.optimizer → the Keras optimizer with that optimizer's own keys of the config;
-# `common` holds what every optimizer takes (the learning rate or schedule, clipnorm).
-OPTIMIZERS = {"adam": _adam, "adamw": _adamw, "sgd": _sgd, "rmsprop": _rmsprop}
-
-
 def make_optimizer(config: RunConfig, steps_per_epoch: int) -> keras.optimizers.Optimizer:
-    build = lookup(OPTIMIZERS, config.optimizer, "optimizer")
-    return build(config, learning_rate=make_schedule(config, steps_per_epoch),
-                 clipnorm=config.clipnorm)
+    """The Keras optimizer `optimizers.OPTIMIZERS` names, with the config's own keys for it."""
+    spec = lookup(optimizers.OPTIMIZERS, config.optimizer, "optimizer")
+    return getattr(keras.optimizers, spec.keras)(
+        learning_rate=make_schedule(config, steps_per_epoch), clipnorm=config.clipnorm,
+        **{key: getattr(config, key) for key in spec.keys})
 
 
 # ---------------------------------------------------------------- callbacks

@@ -9,6 +9,7 @@ starts from 0 instead of a first step's share of the rate.
 
 from __future__ import annotations
 
+from cifar_mlp import optimizers
 from cifar_mlp.config import RunConfig
 
 
@@ -53,13 +54,13 @@ SCHEDULES = {
     "step": lambda c: (f"keras.optimizers.schedules.ExponentialDecay({c.lr:g}, decay_steps={c.step_epochs} * steps, "
                        f"decay_rate={c.step_factor:g}, staircase=True)"),
 }
-OPTIMIZERS = {
-    "adam": lambda c: f"keras.optimizers.Adam(learning_rate=schedule, beta_1={c.beta_1:g}, beta_2={c.beta_2:g})",
-    "adamw": lambda c: f"keras.optimizers.AdamW(learning_rate=schedule, weight_decay={c.weight_decay:g})",
-    "sgd": lambda c: (f"keras.optimizers.SGD(learning_rate=schedule, momentum={c.momentum:g}"
-                      f"{', nesterov=True' if c.nesterov else ''})"),
-    "rmsprop": lambda c: f"keras.optimizers.RMSprop(learning_rate=schedule, rho={c.rho:g})",
-}
+def _optimizer(config: RunConfig) -> str:
+    """Its Keras class with the config's own keys for it, where they differ from the defaults."""
+    spec = optimizers.OPTIMIZERS[config.optimizer]
+    default = RunConfig()
+    own = "".join(f", {key}={getattr(config, key)!r}" for key in spec.keys
+                  if getattr(config, key) != getattr(default, key))
+    return f"keras.optimizers.{spec.keras}(learning_rate=schedule{own})"
 
 
 def _callbacks(config: RunConfig) -> list[str]:
@@ -98,7 +99,7 @@ x_val = x_val.reshape(len(x_val), -1).astype("float32") / 127.5 - 1
 
 {_model(config)}
 schedule = {SCHEDULES[config.schedule](config)}
-model.compile(optimizer={OPTIMIZERS[config.optimizer](config)},
+model.compile(optimizer={_optimizer(config)},
               loss={loss}, metrics=["accuracy"])
 callbacks = {callbacks}
 model.fit(x_train, y_train, batch_size=BATCH, epochs=EPOCHS,

@@ -11,11 +11,11 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from cifar_mlp import optimizers
 from cifar_mlp.config import REFERENCE_MODEL, ConfigError
 from cifar_mlp.study.base import (
     Experiment,
     Study,
-    config_value,
     each,
     knob,
     one_of,
@@ -24,21 +24,10 @@ from cifar_mlp.study.base import (
 from cifar_mlp.study.sections import optimizers_results
 from cifar_mlp.study.sections.optimizers_results import kind_of, variant_of
 
-# Each optimizer the study compares, as the config values that make it.
-KINDS = {"adam": dict(optimizer="adam"), "sgd_momentum": dict(optimizer="sgd"),
-         "sgd_nesterov": dict(optimizer="sgd", nesterov=True),
-         "rmsprop": dict(optimizer="rmsprop"), "adamw": dict(optimizer="adamw")}
+# Each optimizer the study compares, its grids and its name in prose: one table for all.
+KINDS = optimizers.KINDS
 SCHEDULES = ("constant", "warmup_cosine")
 CHANCE = 0.1  # a diverged tuning run's score: ten classes
-
-
-def pair(name, value):
-    """Adam's (beta_1, beta_2)."""
-    if not isinstance(value, (list, tuple)) or len(value) != 2:
-        raise ConfigError(f"{name}={value!r} is not allowed: a [beta_1, beta_2] pair, e.g. [0.9, 0.999]")
-    config_value("beta_1")(f"{name}[0]", value[0])
-    config_value("beta_2")(f"{name}[1]", value[1])
-    return tuple(value)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -47,28 +36,14 @@ class Optimizers(Study):
     PROFILES = {
         # 15 epochs for every stage, so stages share runs. Tuning on 3 seeds: the settings
         # a grid compares differ by about one seed's noise.
-        "full": dict(seeds=(0, 1, 2, 3, 4), tuning_seeds=3, epochs=15, optimizers=tuple(KINDS),
-                     adam_lrs=(3e-4, 1e-3, 3e-3), sgd_lrs=(0.01, 0.03, 0.1),
-                     rmsprop_lrs=(1e-4, 3e-4, 1e-3),
-                     adam_betas=((0.9, 0.999), (0.8, 0.999), (0.9, 0.99)),
-                     momentums=(0.9, 0.8, 0.95), rhos=(0.9, 0.95, 0.99),
-                     weight_decays=(1e-4, 1e-5, 1e-3)),
+        # Each optimizer's rate grid and own settings per profile: `optimizers.KINDS`.
+        "full": dict(seeds=(0, 1, 2, 3, 4), tuning_seeds=3, epochs=15, optimizers=tuple(KINDS)),
         # Three optimizers, two rates and two betas for Adam: every stage has a choice to make.
-        "smoke": dict(tuning_seeds=1, optimizers=("adam", "sgd_nesterov", "rmsprop"), adam_lrs=(1e-3, 3e-3),
-                      sgd_lrs=(0.03,), rmsprop_lrs=(1e-3,), adam_betas=((0.9, 0.999), (0.8, 0.999)),
-                      momentums=(0.9,), rhos=(0.9,), weight_decays=(1e-4,)),
+        "smoke": dict(tuning_seeds=1, optimizers=("adam", "sgd_nesterov", "rmsprop")),
     }
 
     tuning_seeds: int = knob(whole(1, 100), "how many of the seeds (the first) tune stages 1 and 2")
     optimizers: tuple[str, ...] = knob(each(one_of(KINDS)), "optimizers compared")
-    adam_lrs: tuple[float, ...] = knob(each(config_value("lr")), "Adam and AdamW rates")
-    sgd_lrs: tuple[float, ...] = knob(each(config_value("lr")), "SGD rates (momentum, Nesterov)")
-    rmsprop_lrs: tuple[float, ...] = knob(each(config_value("lr")), "RMSprop rates")
-    # Each optimizer's own hyperparameter; the first value is the usual one, used to tune the rate.
-    adam_betas: tuple[tuple[float, float], ...] = knob(each(pair), "Adam's [beta_1, beta_2] pairs")
-    momentums: tuple[float, ...] = knob(each(config_value("momentum")), "SGD momentum")
-    rhos: tuple[float, ...] = knob(each(config_value("rho")), "RMSprop's rho")
-    weight_decays: tuple[float, ...] = knob(each(config_value("weight_decay")), "AdamW's decay")
 
     def __post_init__(self):
         if self.tuning_seeds > len(self.seeds):
@@ -81,19 +56,15 @@ class Optimizers(Study):
         return self.seeds[:self.tuning_seeds]
 
     def lr_grid(self, kind: str) -> tuple[float, ...]:
-        return {"adam": self.adam_lrs, "adamw": self.adam_lrs, "sgd_momentum": self.sgd_lrs,
-                "sgd_nesterov": self.sgd_lrs, "rmsprop": self.rmsprop_lrs}[kind]
+        return KINDS[kind].rates[self.profile]
 
     def own_values(self, kind: str) -> list[dict]:
-        return {"adam": [dict(beta_1=b1, beta_2=b2) for b1, b2 in self.adam_betas],
-                "adamw": [dict(weight_decay=w) for w in self.weight_decays],
-                "sgd_momentum": [dict(momentum=m) for m in self.momentums],
-                "sgd_nesterov": [dict(momentum=m) for m in self.momentums],
-                "rmsprop": [dict(rho=r) for r in self.rhos]}[kind]
+        """Its own hyperparameter's settings; the first is the usual one, used to tune the rate."""
+        return [dict(own) for own in KINDS[kind].own[self.profile]]
 
     def usual(self, kind: str):
         """The optimizer as usually configured: the first value of its own hyperparameter."""
-        return self.base(**REFERENCE_MODEL, **KINDS[kind], **self.own_values(kind)[0])
+        return self.base(**REFERENCE_MODEL, **KINDS[kind].config, **self.own_values(kind)[0])
 
     def rates(self) -> Experiment:
         return Experiment({f"{k} lr={lr:g}": self.usual(k).replace(lr=lr)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from cifar_mlp import optimizers
 from cifar_mlp.study import compare
 
 METRIC = "val_accuracy"  # the final model: no run here restores an earlier epoch
@@ -17,11 +18,9 @@ METRIC = "val_accuracy"  # the final model: no run here restores an earlier epoc
 # enters the recipe only if it beats this one, both with this schedule, by the rule.
 REFERENCE, REFERENCE_SCHEDULE = "adam", "warmup_cosine"
 # What the recipe takes from this section: the optimizer's own config values.
-OPTIMIZER_KEYS = ("optimizer", "lr", "beta_1", "beta_2", "epsilon", "amsgrad", "momentum",
-                  "nesterov", "rho", "weight_decay")
+OPTIMIZER_KEYS = tuple(k for k in optimizers.keys() if k != "clipnorm")
 # The optimizers' names in prose (the variants keep their config names).
-SPOKEN = {"adam": "Adam", "adamw": "AdamW", "rmsprop": "RMSprop", "sgd_momentum": "SGD with momentum",
-          "sgd_nesterov": "SGD with Nesterov momentum", "sgd": "plain SGD"}
+SPOKEN = {**{kind: spec.spoken for kind, spec in optimizers.KINDS.items()}, "sgd": "plain SGD"}
 
 
 def kind_of(variant: str) -> str:

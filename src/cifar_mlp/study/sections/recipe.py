@@ -4,9 +4,9 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from cifar_mlp import optimizers
 from cifar_mlp.config import REFERENCE_RECIPE, RunConfig
 from cifar_mlp.study import compare, design
-from cifar_mlp.study.sections import recipe_results
 from cifar_mlp.study.base import (
     Experiment,
     Study,
@@ -17,6 +17,7 @@ from cifar_mlp.study.base import (
     seed_list,
     whole,
 )
+from cifar_mlp.study.sections import recipe_results
 
 # The sections whose published choices make the recipe, in order (a later one wins a key).
 CHOOSING = ("02_architecture_activations", "03_regularization", "04_optimizers",
@@ -41,8 +42,7 @@ CHOICES = {
     "dropout": ("dropout", "input_dropout"),
     "L2": ("l2",),
     "initializer": ("initializer",),
-    "optimizer": ("optimizer", "lr", "beta_1", "beta_2", "epsilon", "amsgrad", "momentum",
-                  "nesterov", "rho", "weight_decay", "clipnorm"),
+    "optimizer": optimizers.keys(),
     "schedule": ("schedule", "warmup_epochs", "step_epochs", "step_factor", "final_lr_fraction"),
     "early stopping": ("early_stopping", "es_monitor", "es_patience", "es_restore_best"),
     "plateau schedule": ("reduce_lr", "rlr_monitor", "rlr_factor", "rlr_patience", "rlr_min_lr"),
