@@ -209,14 +209,14 @@ show("batch_size", "batch_size", "batch_size", "Batch size, Adam at lr 1e-3", lo
 # %% [markdown]
 # ### Accuracy against overfitting
 #
-# Every variant at once: its mean gap and best validation accuracy (bars: the
-# seeds' min–max). Up and to the left is better on both counts.
+# Every variant at once, by name: its best validation accuracy and its
+# train–validation gap, a dot per seed and a diamond at the mean. High
+# accuracy and a small gap are better on both counts.
 
 # %%
 tradeoff_path = study.figures_dir / "03_accuracy_vs_gap.png"
-plots.tradeoff(unique, x="gap", metric="best_val_accuracy",
-               hue="family", log_x=False, name=tradeoff_path.stem, folder=study.figures_dir,
-               title="Validation accuracy against the train–validation gap");
+plots.dots(unique, metrics=("best_val_accuracy", "gap"), hue="family", name=tradeoff_path.stem,
+           folder=study.figures_dir, title="Validation accuracy and the train–validation gap");
 
 # %% [markdown]
 # The baseline against the variant with the best mean in each family, epoch

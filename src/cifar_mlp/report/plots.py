@@ -21,6 +21,7 @@ from pathlib import Path
 
 import matplotlib
 import matplotlib.pyplot as plt
+import matplotlib.ticker as mticker
 import numpy as np
 import pandas as pd
 import seaborn as sns
@@ -152,13 +153,14 @@ _SHIFT = {"left": 0, "bottom": 0, "center": 0.5, "right": 1, "top": 1}  # of the
 
 def place_labels(ax: plt.Axes, x: Sequence[float], y: Sequence[float], texts: Sequence[str],
                  obstacles: Sequence[tuple[float, float, float, float]] = (),
-                 fontsize: float | None = None) -> list:
+                 fontsize: float | None = None, numbered: bool = True) -> list:
     """Label points so that no two labels overlap, nor a label a point or an obstacle.
 
     Greedy: the most crowded points first, each label at the nearest free spot
     around its point (a thin line leads to labels set farther out). When some
     label finds no free spot close by, every point gets a number instead and a
-    key under the axes lists the names. `obstacles` are data-space boxes
+    key under the axes lists the names (`numbered=False`: the names all the same, the
+    least bad spots, farther out with leader lines). `obstacles` are data-space boxes
     (x0, y0, x1, y1), e.g. error bars (kept 3 points clear, for their caps).
     Returns the labels set at the points (names or numbers).
     """
@@ -176,6 +178,9 @@ def place_labels(ax: plt.Axes, x: Sequence[float], y: Sequence[float], texts: Se
         placed = _place(ax, x, y, texts, obstacles, fontsize)
         if placed is not None:
             return placed
+    if not numbered:  # names all the same, farther out with leader lines: no key to look up
+        fig.canvas.draw()
+        return _place(ax, x, y, texts, obstacles, fontsize, best_effort=True)
     ax.margins(*margins)  # numbers fit in the original margins
     fig.canvas.draw()
     numbers = [str(i + 1) for i in range(len(texts))]
@@ -319,6 +324,8 @@ def curves(hist: pd.DataFrame, metrics=("accuracy", "val_accuracy"), hue: str = 
         sns.lineplot(hist, x=x, y=metric, hue=hue, errorbar=("pi", 100), ax=ax,
                      legend=ax is axes[0][-1])
         ax.set(xlabel=label(x), ylabel=label(metric))
+        if x == "epoch":  # an epoch is whole: no tick at 2.5
+            ax.xaxis.set_major_locator(mticker.MaxNLocator(integer=True))
     legend = axes[0][-1].get_legend()
     if legend is not None:  # one legend for all panels, under them: no panel loses width
         names = [t.get_text() for t in legend.get_texts()]
@@ -350,9 +357,15 @@ def train_val(hist: pd.DataFrame, metrics=("accuracy", "loss"), name: str = "tra
     for ax, metric in zip(fig.axes, metrics):
         mean = hist.groupby("epoch")["val_" + metric].mean()
         best = mean.idxmax() if "accuracy" in metric or "top5" in metric else mean.idxmin()
-        ax.axvline(best, color="grey", linestyle=":", linewidth=1.2)
+        marker = ax.axvline(best, color="grey", linestyle=":", linewidth=1.2)
         ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
         ax.set_ylabel(metric.replace("_", " "))
+    if fig.legends:  # every line style in the legend: the dotted one too
+        legend = fig.legends[0]
+        handles, names = legend.legend_handles, [t.get_text() for t in legend.get_texts()]
+        legend.remove()
+        fig.legend([*handles, marker], [*names, "best validation epoch"], title="split",
+                   loc="outside lower center", ncols=len(names) + 1, frameon=False)
     alt = (f"{title + ': ' if title else ''}training and validation "
            f"{' and '.join(m.replace('_', ' ') for m in metrics)} per epoch, mean over seeds "
            "with a band for their range; a dotted line marks the best validation epoch")
@@ -424,19 +437,51 @@ def tradeoff(df: pd.DataFrame, x: str = "seconds_per_epoch", metric: str = "val_
         unique = dict(zip(labels, handles))
         ax.legend(unique.values(), unique.keys(), title=hue, loc="upper left",
                   bbox_to_anchor=(1.02, 1))  # outside, so no point hides behind it
-    if log_x:
+    if log_x:  # ticks in plain numbers (0.5, 1, 2, 5), not powers of ten
         ax.set_xscale("log")
+        ax.xaxis.set_major_locator(mticker.LogLocator(subs=(1, 2, 5)))
+        ax.xaxis.set_major_formatter(mticker.FuncFormatter(lambda v, _: f"{v:g}"))
+        ax.xaxis.set_minor_formatter(mticker.NullFormatter())
     ax.margins(0.08)
     ax.set(xlabel=label(x), ylabel=label(metric), title=title)
     fig.tight_layout()  # the layout labels are placed in; saving does not change it
     bars_ = [(p.x, p.low, p.x, p.high) for p in points.itertuples()]
     place_labels(ax, points["x"].to_numpy(), points["y"].to_numpy(),
-                 points["variant"].astype(str).tolist(), obstacles=bars_)
+                 points["variant"].astype(str).tolist(), obstacles=bars_, numbered=False)
     numbered = any(t.get_gid() == "label-key" for t in fig.texts)
     alt = (f"{title + ': ' if title else ''}{label(metric)} against {label(x)}, one point per "
            f"variant ({len(points)}) at its mean over seeds with a bar for their min–max, "
            + ("numbered, with a key of names beside the plot" if numbered else "labelled with its name")
            + (f"; colour by {hue}" if hue else ""))
+    return _finish(fig, name, folder, alt)
+
+
+def dots(df: pd.DataFrame, metrics: Sequence[str], hue: str | None = None, name: str = "dots",
+         folder: Path | None = None, title: str = "") -> plt.Figure:
+    """Every variant by name, one row each (best first), one panel per metric: a dot per
+    seed and a diamond at the mean. Read without a key: the names are the axis."""
+    ok = df[df["status"] == "ok"]
+    order = ok.groupby("variant")[metrics[0]].mean().sort_values(ascending=False).index.tolist()
+    height = 1.2 + 0.28 * len(order)
+    fig, axes = plt.subplots(1, len(metrics), sharey=True, squeeze=False, layout="constrained",
+                             figsize=(3.4 * len(metrics) + 2.2, height))
+    for ax, metric in zip(axes[0], metrics):
+        np.random.seed(0)  # seaborn jitters the dots with NumPy's global generator: same page every render
+        sns.stripplot(ok, y="variant", x=metric, hue=hue, order=order, alpha=0.45, size=4, ax=ax,
+                      legend=False, jitter=0.15)
+        sns.pointplot(ok, y="variant", x=metric, hue=hue, order=order, errorbar=None, markers="D",
+                      linestyles="none", ax=ax, legend=bool(hue) and ax is axes[0][-1])
+        ax.set(xlabel=label(metric), ylabel="")
+        ax.grid(axis="y", color="0.92")
+    legend = axes[0][-1].get_legend()
+    if legend is not None:
+        legend.set_title(hue)
+        sns.move_legend(axes[0][-1], "upper left", bbox_to_anchor=(1.02, 1), frameon=False)
+    if title:
+        fig.suptitle(title, fontweight="bold")
+    alt = (f"{title + ': ' if title else ''}{' and '.join(label(m) for m in metrics)} of each of "
+           f"{len(order)} variants, named on the vertical axis from the best down; a dot per seed, "
+           "a diamond at the mean" + (f", colour by {hue}" if hue else ""))
     return _finish(fig, name, folder, alt)
 
 
