@@ -416,3 +416,23 @@ def test_theme_finds_matplotlibs_own_fonts_whatever_the_cache_holds(monkeypatch)
     found = font_manager.fontManager.findfont("STIXGeneral", fallback_to_default=False,
                                               rebuild_if_missing=False)
     assert Path(found).name == "STIXGeneral.ttf"
+
+
+def test_a_crowded_tradeoff_names_every_point_and_needs_no_key():
+    rng = np.random.default_rng(0)
+    names = [f"variant {i}" for i in range(14)]
+    df = pd.DataFrame([{"variant": n, "seed": s, "status": "ok", "seconds_per_epoch": 1 + 0.05 * i,
+                        "val_accuracy": 0.5 + 0.001 * i + rng.normal(0, 0.002)}
+                       for i, n in enumerate(names) for s in range(3)])
+    fig = plots.tradeoff(df)
+    shown = {t.get_text() for t in fig.axes[0].texts}
+    assert set(names) <= shown and not [t for t in fig.texts if t.get_gid() == "label-key"]
+    ticks = [t.get_text() for t in fig.axes[0].get_xticklabels() if t.get_text()]
+    assert ticks and not any("10^" in t or "$" in t for t in ticks), ticks
+
+
+def test_dots_name_every_variant_on_the_axis_best_first():
+    df = pd.DataFrame([{"variant": v, "seed": s, "status": "ok", "best_val_accuracy": acc, "gap": 0.1}
+                       for v, acc in (("a", 0.5), ("b", 0.6), ("c", 0.55)) for s in range(2)])
+    fig = plots.dots(df, metrics=("best_val_accuracy", "gap"))
+    assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == ["b", "c", "a"]
