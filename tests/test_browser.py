@@ -365,3 +365,42 @@ def test_the_index_first_screen_answers_how_far_and_with_what(pages):
     first = pages["index.html"]["firstScreen"]
     assert re.search(r"How far an MLP gets: \d\.\d{3} \(95 % CI", first), first[:500]
     assert "The recipe:" in first, first[:500]
+
+
+class _VisibleText(HTMLParser):
+    """A page's text as a reader reads it: no code (folded cells, <pre>, <code>), no script."""
+
+    HIDDEN = {"script", "style", "pre", "code"}
+
+    def __init__(self):
+        super().__init__()
+        self.depth, self.text = 0, []
+
+    def handle_starttag(self, tag, attrs):
+        folded = tag == "details" and "code-fold" in (dict(attrs).get("class") or "")
+        if self.depth or tag in self.HIDDEN or folded:
+            self.depth += tag not in VOID
+
+    def handle_endtag(self, tag):
+        if self.depth and tag not in VOID:
+            self.depth -= 1
+
+    def handle_data(self, data):
+        if not self.depth:
+            self.text.append(data)
+
+
+VOID = {"br", "img", "input", "meta", "link", "hr", "source", "wbr", "col", "area", "base"}
+
+
+def test_no_config_identifier_in_visible_text(reports):
+    from cifar_mlp.report import words
+    pattern = re.compile(r"(?<![\w.])(" + "|".join(map(re.escape, words.identifiers())) + r")(?!\w)")
+    found = {}
+    for page in sorted(reports.glob("*.html")):
+        reader = _VisibleText()
+        reader.feed(page.read_text(encoding="utf-8"))
+        hits = sorted(set(pattern.findall(" ".join(reader.text))))
+        if hits:
+            found[page.name] = hits
+    assert not found, f"config identifiers where a reader reads (say them in words, report/words.py): {found}"

@@ -18,7 +18,7 @@ import pytest  # noqa: E402
 from matplotlib.colors import to_rgb  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from cifar_mlp.report import plots  # noqa: E402
+from cifar_mlp.report import plots, words  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -218,6 +218,7 @@ def test_crowded_labels_never_overlap(tmp_path):
     assert len(labels) == len(CROWDED)  # every point labelled, by name or by number
     keyed = "\n".join(t.get_text() for t in fig.texts if t.get_gid() == "label-key")
     for number, name in enumerate(CROWDED, start=1):
+        name = words.plain(name)  # the figure says identifiers in words (he_normal: He normal)
         assert name in {t.get_text() for t in labels} or f"{number}  {name}" in keyed
     assert (tmp_path / "crowded.png").exists()
 
@@ -436,3 +437,12 @@ def test_dots_name_every_variant_on_the_axis_best_first():
                        for v, acc in (("a", 0.5), ("b", 0.6), ("c", 0.55)) for s in range(2)])
     fig = plots.dots(df, metrics=("best_val_accuracy", "gap"))
     assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == ["b", "c", "a"]
+
+
+def test_figures_say_identifiers_in_words(tmp_path):
+    df = pd.DataFrame([{"variant": v, "seed": s, "status": "ok", "best_val_accuracy": 0.5 + 0.01 * i,
+                        "gap": 0.1} for i, v in enumerate(("sgd_momentum", "warmup_cosine")) for s in range(2)])
+    fig = plots.dots(df, metrics=("best_val_accuracy", "gap"), name="words", folder=tmp_path)
+    shown = " ".join(t.get_text() for t in fig.findobj(plots.matplotlib.text.Text))
+    assert "SGD with momentum" in shown and "warmup + cosine" in shown
+    assert "sgd_momentum" not in shown and "best_val_accuracy" not in shown

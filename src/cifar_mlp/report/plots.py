@@ -21,6 +21,7 @@ from pathlib import Path
 
 import matplotlib
 import matplotlib.pyplot as plt
+import matplotlib.text
 import matplotlib.ticker as mticker
 import numpy as np
 import pandas as pd
@@ -29,6 +30,7 @@ from matplotlib import font_manager
 from matplotlib.transforms import Bbox
 
 from cifar_mlp.core.data import CLASS_NAMES
+from cifar_mlp.report import words
 from cifar_mlp.study.compare import bound, signed
 
 LABELS = {"val_accuracy": "validation accuracy", "accuracy": "training accuracy",
@@ -542,8 +544,23 @@ def confusion(y_true: np.ndarray, y_pred: np.ndarray, name: str = "confusion",
 
 
 def _finish(fig: plt.Figure, name: str, folder: Path | None, alt: str) -> plt.Figure:
-    _ALT[fig] = alt
-    return save(fig, name, folder, alt) if folder else fig
+    in_words(fig)
+    _ALT[fig] = words.plain(alt)
+    return save(fig, name, folder, _ALT[fig]) if folder else fig
+
+
+def in_words(fig: plt.Figure) -> None:
+    """Every text of the figure (titles, legends, labels, tick labels) with the code's
+    identifiers said in words, as the pages say them (`words`)."""
+    fig.canvas.draw()  # tick labels exist once drawn
+    for ax in fig.axes:
+        for axis, setter in ((ax.xaxis, ax.set_xticks), (ax.yaxis, ax.set_yticks)):
+            shown = [t.get_text() for t in axis.get_ticklabels()]
+            if any(words.plain(t) != t for t in shown):  # fixed, so no formatter brings them back
+                setter(axis.get_ticklocs(), [words.plain(t) for t in shown])
+    for text in fig.findobj(matplotlib.text.Text):
+        if text.get_text() != words.plain(text.get_text()):
+            text.set_text(words.plain(text.get_text()))
 
 
 def _by_variant(table: pd.DataFrame) -> pd.DataFrame:

@@ -26,7 +26,7 @@ import pandas as pd
 
 from cifar_mlp import paths
 from cifar_mlp.config import RunConfig
-from cifar_mlp.report import keras_code
+from cifar_mlp.report import keras_code, words
 from cifar_mlp.report.publish import read_json
 
 ENTRY = "cifar-mlp-study"
@@ -76,7 +76,7 @@ def claims_block(reports: Path) -> str:
     if not table.exists():
         return ""
     claims = pd.read_csv(table)
-    rows = "\n".join(f"| {i} | {r.claim} | {r.ours} | **{r.verdict}** |"
+    rows = "\n".join(f"| {i} | {r.claim} | {words.plain(r.ours)} | **{r.verdict}** |"
                      for i, r in enumerate(claims.itertuples(), 1))
     return ("## The source documents' claims, tested\n\n| # | claim | ours | verdict |\n"
             f"|---|---|---|---|\n{rows}\n")
@@ -84,7 +84,7 @@ def claims_block(reports: Path) -> str:
 
 def evidence_block(section: dict) -> str:
     """One `???+ info` block: the section's headline, its figure as a linked thumbnail, its page."""
-    summary, name = section["summary"], section["name"]
+    summary, name = words.plain_summary(section["summary"]), section["name"]
     lines = [f'???+ info "{section["title"]}"', f"    - {summary['headline']}",
              f"    - [The full page](../reports/{ENTRY}/{name}.html)", ""]
     figure = summary.get("figure")
@@ -97,7 +97,7 @@ def evidence_block(section: dict) -> str:
 def entry(found: list[dict], reports: Path) -> str:
     stamp = read_json(reports / "provenance.json")
     day = str(stamp.get("date", date.today().isoformat()))[:10]
-    answer = "\n".join(f"- **{s['title']}**: {s['summary']['headline']}." for s in found
+    answer = "\n".join(f"- **{s['title']}**: {words.plain(s['summary']['headline'])}." for s in found
                        if s["name"][:2] in ("06", "07"))
     return "\n".join([
         "---", f'title: "{TITLE}"', f"date: {day}", "---", "", f"# {TITLE}", "",

@@ -19,6 +19,7 @@ from pathlib import Path
 from cifar_mlp import paths
 from cifar_mlp.core.environment import cpu_label
 from cifar_mlp.report.publish import trained_on
+from cifar_mlp.report import words
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 TOC_PLACEHOLDER = "<!-- toc -->"
@@ -49,6 +50,7 @@ def section_page(executed: Path, target: Path, context: dict) -> list[str]:
     nb = nbformat.read(executed, as_version=4)
     warnings = internals(nb)
     fill_alt_text(nb, context["title"])
+    words.plain_notebook(nb)  # identifiers said in words wherever a reader reads
     # Image outputs are embedded as base64, so each page is a single file.
     exporter = HTMLExporter(template_name="reader", extra_template_basedirs=[str(TEMPLATES)],
                             extra_template_paths=[str(TEMPLATES)], exclude_input_prompt=True,
@@ -81,7 +83,8 @@ def page_context(name: str, titles: dict[str, str], summary: dict, stamp: dict,
             "trained_on": trained_on(Path(results), summary.get("runs", [])),
             "training": training and {"runs": training["runs"],
                                       "duration": duration(training["seconds"])},
-            "findings": (summary.get("findings") or [])[:FINDINGS_BOX],
+            "findings": [{**f, "text": words.plain(f["text"])}
+                         for f in (summary.get("findings") or [])[:FINDINGS_BOX]],
             "stage": STAGE_WORDS.get(summary.get("stage")),
             "tables": [{"name": t, "href": href}
                        for t, href in (summary.get("tables") or {}).items()],
@@ -219,7 +222,7 @@ def index_content(results, out: Path) -> tuple[list[dict], list[dict], list[str]
     cards, findings, unresolved = [], [], []
     seen = set()  # run keys of the sections before: a later page may read them again
     for r in results:
-        s = r.summary or {}
+        s = words.plain_summary(r.summary or {})
         keys = {run["key"] for run in s.get("runs", [])}
         earlier, seen = len(keys & seen), seen | keys
         page = out / f"{r.name}.html"
