@@ -46,7 +46,9 @@ def test_folders_are_read_when_asked_for(tmp_path, monkeypatch):
     assert paths.profile_dirs("smoke") == {
         "results": tmp_path / "smoke" / "results", "runs": tmp_path / "smoke" / "runs",
         "reports": tmp_path / "smoke" / "reports", "figures": tmp_path / "smoke" / "reports" / "figures"}
-    assert paths.figures_dir() == paths.project_root() / "reports" / "figures"
+    # A notebook run by hand writes under build/; only the report command writes reports/.
+    assert paths.figures_dir() == paths.project_root() / "build" / "reports" / "figures"
+    assert paths.report_output() == paths.project_root() / "reports"
     monkeypatch.setenv("CIFAR_MLP_RESULTS", "")  # empty is unset
     assert paths.results_dir() == paths.project_root() / "results"
     with pytest.raises(ValueError, match="profile='big' is not allowed: one of smoke, full"):

@@ -86,9 +86,10 @@ def page_context(name: str, titles: dict[str, str], summary: dict, stamp: dict,
             "findings": [{**f, "text": words.plain(f["text"])}
                          for f in (summary.get("findings") or [])[:FINDINGS_BOX]],
             "stage": STAGE_WORDS.get(summary.get("stage")),
-            "tables": [{"name": t, "href": href}
+            "tables": [{"name": words.say(t), "href": href}
                        for t, href in (summary.get("tables") or {}).items()],
-            "runs": [dict(run, href=relative(Path(results) / run["key"], out) + "/")
+            "runs": [dict(run, variant=words.plain(run.get("variant", "")),
+                          href=relative(Path(results) / run["key"], out) + "/")
                      for run in summary.get("runs", [])]}
 
 
