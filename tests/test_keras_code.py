@@ -24,7 +24,8 @@ def kinds(model) -> list[str]:
 
 
 @pytest.mark.parametrize("name", list(CONFIGS))
-def test_the_generated_code_trains_and_builds_the_librarys_model(name):
+def test_the_generated_code_trains_and_builds_the_librarys_model(name, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # its ModelCheckpoint writes best.weights.h5 where it runs
     config = CONFIGS[name].replace(epochs=2, warmup_epochs=1)
     rng = np.random.default_rng(0)
     namespace = {"x_train": rng.integers(0, 256, (300, 32, 32, 3), dtype=np.uint8),

@@ -1,0 +1,1 @@
+"""Runs stored once, and where they train: the store, the runner, executors and sweeps."""
