@@ -199,3 +199,11 @@ def test_papermills_injected_cell_is_a_parameter_cell_even_with_only_unknown_nam
     with pytest.raises(ConfigError, match="unknown notebook parameter 'learnig_rate'"):
         Architecture.from_notebook({"In": CELLS[:2] + [injected], "profile": "smoke", "seeds": None,
                                     "depths": None, "learnig_rate": 0.1})
+
+
+def test_screens_say_they_are_screens_and_nothing_claims_a_confirmation_by_default():
+    from cifar_mlp.study.sections import SECTIONS
+    stages = {name: cls.at("smoke").stage for name, cls in SECTIONS.items()}
+    assert {n for n, s in stages.items() if s == "screen"} == {
+        "02_architecture_activations", "03_regularization", "04_optimizers", "05_callbacks_schedules"}
+    assert "confirmed" not in stages.values()  # only a page that confirmed says so (publish(stage=...))

@@ -266,7 +266,7 @@ report.publish(study, "06_recipe", headline=found["headline"], numbers=found["nu
                        "ablation": ablation_table, "doubled_budget": checks, "claims": claim_table},
                findings=[finding(text, c, anchor=anchor) for text, c, anchor in found["findings"]],
                choices=recipe.replace(test=False).changed(),
-               answer={**found["answer"], "code": keras_code.source(recipe)})
+               answer={**found["answer"], "code": keras_code.source(recipe)}, stage="confirmed")
 
 # %% [markdown]
 # Sanity checks: fail loudly if the runs above are nonsense.

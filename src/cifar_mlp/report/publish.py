@@ -28,7 +28,8 @@ FINDING_KEYS = ("text", "effect", "ci", "seeds", "verdict", "anchor", "variants"
 def publish(study, section: str, headline: str, numbers: dict[str, str | float],
             figure: Path | None = None, choices: dict | None = None, runs=None,
             findings: list[dict] | None = None, tables: dict | None = None,
-            anchor: str | None = None, answer: dict | None = None) -> None:
+            anchor: str | None = None, answer: dict | None = None,
+            stage: str | None = None) -> None:
     """Write this section's card for the index: a headline, key numbers, one figure.
 
     `section` is the notebook's name (e.g. "01_baseline"); `numbers` are
@@ -45,8 +46,8 @@ def publish(study, section: str, headline: str, numbers: dict[str, str | float],
     `anchor` is the heading whose cells compute `numbers`; the card links there.
     `answer` is what the index's first screen says from this section (06: the recipe in
     a sentence, its code, the choices that matter; 07: how far an MLP gets, and a CNN).
-    The summary also says what kind of verdicts the section gives (`study.stage`:
-    "screen" or "confirmed"), for its page's findings box.
+    The summary also says what kind of verdicts the section gives (`stage`, else
+    `study.stage`: "screen" or "confirmed"), for its page's findings box.
     """
     if not NAME.fullmatch(section):
         raise ValueError(f"section={section!r}: use the notebook's name, e.g. '01_baseline'")
@@ -58,7 +59,7 @@ def publish(study, section: str, headline: str, numbers: dict[str, str | float],
     summary = {"section": section, "headline": headline, "numbers": _numbers(numbers),
                "figure": _figure(figure, reports), "profile": study.profile,
                "choices": choices or {}, "findings": check_findings(findings or []),
-               "anchor": anchor, "written": now(), "stage": getattr(study, "stage", None),
+               "anchor": anchor, "written": now(), "stage": stage or getattr(study, "stage", None),
                "answer": answer or {}}
     if runs is not None:
         results = Path(study.results_dir)

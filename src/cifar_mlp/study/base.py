@@ -140,9 +140,10 @@ COMMON = {
 
 
 # What kind of verdict each section gives: 02–05 screen one choice at a time at 3×128, each
-# judged on the runs that picked it; 06 confirms the candidates together on fresh seeds.
+# judged on the runs that picked it. 06's joint stage says "confirmed" itself, when it
+# publishes verdicts confirmed on fresh seeds (`publish(stage=...)`).
 STAGES = {"02_architecture_activations": "screen", "03_regularization": "screen",
-          "04_optimizers": "screen", "05_callbacks_schedules": "screen", "06_recipe": "confirmed"}
+          "04_optimizers": "screen", "05_callbacks_schedules": "screen"}
 
 
 @dataclass(frozen=True, kw_only=True)
