@@ -58,7 +58,8 @@ def test_the_committed_entry_is_what_the_committed_reports_make(built):
     if not COMMITTED.exists():
         pytest.fail("portfolio/ is missing: run `make portfolio` and commit it")
     shutil.rmtree(out / "site", ignore_errors=True)
-    compared = filecmp.dircmp(COMMITTED, out)
+    # The full pages are copies of reports/, made by `make portfolio` and not committed.
+    compared = filecmp.dircmp(COMMITTED, out, ignore=["reports"])
     stale = []
 
     def walk(d: filecmp.dircmp, where: Path):
