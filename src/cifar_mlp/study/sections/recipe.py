@@ -235,10 +235,19 @@ class Recipe(Study):
         return found
 
     def ablation_of(self, recipe: RunConfig) -> Experiment:
-        """Leave-one-out from `recipe` toward the reference, and the reference at its width."""
-        reference = self.base(**REFERENCE_RECIPE).replace(widths=recipe.widths)
-        variants = dict(reverted(recipe, reference))
+        """Leave-one-out: each choice the recipe makes, taken back on its own.
+
+        A choice the joint stage varied goes back to its low level (FACTORS): what the
+        recipe is without it, even where the reference makes the same choice (the recipe
+        may *be* the reference at its width). Early stopping, which no factor varied,
+        is turned off. The reference at the recipe's width joins when it is another model.
+        """
+        variants = {f"{name}: {FACTORS[name].low_name}": recipe.replace(**FACTORS[name].low)
+                    for name in self.factors if recipe.replace(**FACTORS[name].high) == recipe}
+        if recipe.early_stopping:
+            variants["early stopping: none"] = recipe.replace(early_stopping=False)
         if REFERENCE_AT in self.arms(recipe):
+            reference = self.base(**REFERENCE_RECIPE).replace(widths=recipe.widths)
             variants[REFERENCE_AT] = reference.replace(checkpoint=recipe.checkpoint)
         return Experiment({"recipe": recipe, **variants}, self.confirm_seeds[:3], reference="recipe")
 
