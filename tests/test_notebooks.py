@@ -128,9 +128,6 @@ def test_the_typed_result_scan_can_fail():
         assert not TYPED_RESULT.search(line), line
 
 
-# The rewrites of these two are in notebooks/next/: they read 06's joint stage and its
-# confirmation, whose runs are still training; they replace these once those are stored.
-AWAITING_RUNS = {"06_recipe", "07_beyond"}
 CONCLUSIONS_SHARE = 0.20  # at most this share of a notebook's code comes after "## Conclusions"
 
 
@@ -138,11 +135,8 @@ def code_lines(source: str) -> int:
     return sum(1 for line in source.splitlines() if line.strip() and not line.strip().startswith("#"))
 
 
-@pytest.mark.parametrize("source", NOTEBOOKS + [paths.NOTEBOOKS_DIR / "next" / "06_recipe.py"],
-                         ids=lambda p: p.parent.name + "/" + p.stem)
+@pytest.mark.parametrize("source", NOTEBOOKS, ids=lambda p: p.stem)
 def test_conclusions_are_prose_from_the_records_not_code(source: Path):
-    if source.parent == paths.NOTEBOOKS_DIR and source.stem in AWAITING_RUNS:
-        pytest.skip(f"{source.stem}: its rewrite in notebooks/next/ lands with its runs")
     cells = jupytext.read(source).cells
     at = next(i for i, c in enumerate(cells) if c.cell_type == "markdown" and "## Conclusions" in c.source)
     total = sum(code_lines(c.source) for c in cells if c.cell_type == "code")

@@ -274,11 +274,6 @@ def test_a_finding_on_a_variant_that_peaked_late_carries_the_flag(study, tmp_pat
         report.publish(study, "03_x", "h", {}, findings=[{"text": "t", "variants": "a"}])
 
 
-def test_choices_names_the_command_that_publishes_them(study):
-    with pytest.raises(FileNotFoundError, match=r"make report ONLY=02_arch PROFILE=smoke"):
-        report.choices(study, ["02_arch"])
-
-
 # ---------------------------------------------------------------- execution
 
 def test_a_kernel_that_dies_at_start_is_started_once_more(monkeypatch, tmp_path, capsys):

@@ -6,35 +6,44 @@ import pytest
 from cifar_mlp.config import REFERENCE_RECIPE, RunConfig
 from cifar_mlp.study.sections import Beyond, Recipe
 from cifar_mlp.study.sections.beyond import START, STEPS
-from cifar_mlp.study.sections.recipe import CHOICES, reverted
+from cifar_mlp.study.sections.recipe import reverted
 
 RECIPE_CHOICES = dict(widths=(512, 512, 512), dropout=0.1, schedule="cosine", checkpoint=True)
 
 
-def test_the_ablation_reverts_each_differing_choice_alone_and_matches_the_compute():
+def differing(config: RunConfig, other: RunConfig) -> dict:
+    return {k: getattr(config, k) for k in RunConfig().to_dict() if getattr(config, k) != getattr(other, k)}
+
+
+def test_the_ablation_takes_back_each_choice_alone_also_when_the_recipe_is_the_reference():
     study = Recipe.at("full")
-    ablation = study.ablation(RECIPE_CHOICES)
-    recipe, reference = study.recipes(RECIPE_CHOICES).variants.values()
+    recipe = study.base(**REFERENCE_RECIPE).replace(widths=(512,) * 3, checkpoint=True)
+    ablation = study.ablation_of(recipe)
     assert ablation.reference == "recipe" and ablation.variants["recipe"] == recipe
-    assert ablation.seeds == study.seeds[:3]
-    keys_of = {f"{choice} reverted": keys for choice, keys in CHOICES.items()}
-    for name, config in ablation.variants.items():
-        if name == "recipe":
-            continue
-        assert not config.test, f"{name} would read the test set"
-        changed = {k for k in RunConfig().to_dict()
-                   if k != "test" and getattr(config, k) != getattr(recipe, k)}
-        if name in keys_of:  # one choice set back, to the reference's value
-            assert changed and changed <= set(keys_of[name]), name
-            assert all(getattr(config, k) == getattr(reference, k) for k in changed)
-        else:  # the compute-matched reference
-            assert name == "reference at 512×512×512"
-            assert config == reference.replace(widths=recipe.widths, test=False)
-    # The recipe differs from the reference in width, batch norm, L2, schedule and early
-    # stopping; dropout, optimizer and checkpoint are the reference's already.
-    reverted_choices = {n.removesuffix(" reverted") for n in ablation.variants
-                        if n.endswith(" reverted")}
-    assert reverted_choices == {"width", "batch norm", "L2", "schedule", "early stopping"}
+    assert ablation.seeds == study.confirm_seeds[:3]
+    rows = {n: differing(c, recipe) for n, c in ablation.variants.items() if n != "recipe"}
+    # Each choice the joint stage varied, back at its low level; early stopping off. The
+    # optimizer is at its low level already, and the reference at this width is the recipe.
+    assert rows == {
+        "width: 3×128": {"widths": (128,) * 3},
+        "batch norm: none": {"batchnorm": "off"},
+        "dropout: none": {"dropout": 0.0},
+        "L2: none": {"l2": 0.0},
+        "warmup: cosine": {"schedule": "cosine"},
+        "early stopping: none": {"early_stopping": False},
+    }
+    assert not any(c.test for c in ablation.variants.values()), "the ablation would read the test set"
+
+
+def test_the_ablation_adds_the_reference_at_the_width_when_the_recipe_is_another_model():
+    study = Recipe.at("full")
+    recipe = study.base(**REFERENCE_RECIPE).replace(widths=(512,) * 3, dropout=0.0, early_stopping=False,
+                                                   optimizer="sgd", lr=0.03, momentum=0.9, checkpoint=True)
+    rows = {n: differing(c, recipe) for n, c in study.ablation_of(recipe).variants.items() if n != "recipe"}
+    assert "dropout: none" not in rows and "early stopping: none" not in rows
+    assert rows["optimizer: Adam 1e-3"] == {"optimizer": "adam", "lr": 1e-3, "momentum": 0.0}
+    assert set(rows["reference at the recipe's width"]) == {"optimizer", "lr", "momentum", "dropout",
+                                                             "early_stopping"}
 
 
 def test_nothing_to_revert_when_the_recipe_is_the_reference():
@@ -65,7 +74,7 @@ def fake_runs(study, gains: dict):
 
 def test_the_ladder_keeps_a_step_only_when_it_is_better_and_climbs_from_the_kept_model():
     study = Beyond.at("full", steps=("augment", "widths", "label_smoothing", "epochs"))
-    start = Recipe.at("full").recipes(RECIPE_CHOICES).variants["recipe"]
+    start = Recipe.at("full").base(**RECIPE_CHOICES)
     steps = list(study.changes())
     # Augmentation helps a lot, width does nothing, label smoothing helps, epochs hurt.
     run, calls = fake_runs(study, {steps[0]: 0.03, steps[1]: 0.0, steps[2]: 0.01, steps[3]: -0.02})
@@ -94,7 +103,7 @@ def test_the_ladder_keeps_a_step_only_when_it_is_better_and_climbs_from_the_kept
 def test_a_step_that_changes_nothing_trains_nothing():
     study = Beyond.at("full", steps=("augment", "widths", "label_smoothing", "epochs"),
                       label_smoothing=0.0)
-    start = Recipe.at("full").recipes(RECIPE_CHOICES).variants["recipe"]
+    start = Recipe.at("full").base(**RECIPE_CHOICES)
     run, calls = fake_runs(study, {})
     ladder = study.climb(start, run)
     assert len(calls) == 3 and ladder.steps.set_index("step")["note"]["label smoothing 0"] == "already so"
@@ -102,8 +111,7 @@ def test_a_step_that_changes_nothing_trains_nothing():
 
 
 def test_the_full_ladder_tries_the_steps_it_declares_in_order():
-    assert list(Beyond.at("full").changes()) == ["flips + shifts", "label smoothing 0.1",
-                                                 "batch norm before the activation"]
+    assert list(Beyond.at("full").changes()) == ["flips + shifts", "label smoothing 0.3", "width 3×1024"]
     assert "width 3×1024" in Beyond.at("full", steps=["augment", "widths"]).changes()
     changed = [next(iter(c)) for c in Beyond.at("full", steps=STEPS).changes().values()]
     assert changed == ["augment", "widths", "label_smoothing", "batchnorm", "epochs"]

@@ -143,8 +143,6 @@ def test_the_recipe_its_stages_and_the_ladder_are_stored(monkeypatch, tmp_path):
     and no reports/ at all (nothing reads a page's output), every run they reach is read back."""
     from cifar_mlp.study.sections import Recipe
 
-    if (paths.notebooks_dir() / "next" / "06_recipe.py").exists():
-        pytest.skip("06's joint stage is still training: its notebook waits in notebooks/next/")
     monkeypatch.setenv("CIFAR_MLP_NO_TRAIN", "1")
     monkeypatch.setenv("CIFAR_MLP_REPORTS", str(tmp_path / "no-reports"))
     recipe = Recipe.at("full")

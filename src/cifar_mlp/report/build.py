@@ -28,10 +28,10 @@ from cifar_mlp.report import provenance, render
 
 # What notebooks call, kept importable from here: `report.publish(study, ...)`.
 from cifar_mlp.report.provenance import cpu_model
-from cifar_mlp.report.publish import choices, publish, read_json, training_time
+from cifar_mlp.report.publish import publish, read_json, training_time
 from cifar_mlp.study import compare, held_out
 
-__all__ = ["build", "choices", "cpu_model", "main", "publish", "training_time", "KERNEL"]
+__all__ = ["build", "cpu_model", "main", "publish", "training_time", "KERNEL"]
 
 # papermill and nbconvert are imported inside the functions that use them,
 # so a notebook can import `publish` without loading the whole Jupyter stack.

@@ -95,21 +95,6 @@ def _flag_late(findings: list[dict], runs) -> None:
                 f"{v} ({late.loc[v, 'best_epoch']:.1f} of {late.loc[v, 'epochs']})" for v in named)
 
 
-def choices(study, sections: list[str]) -> dict:
-    """The winning config values the given sections published, merged in order."""
-    folder = reports_dir(study) / "summaries"
-    merged = {}
-    for section in sections:
-        path = folder / f"{section}.json"
-        if not path.exists():
-            raise FileNotFoundError(
-                f"summaries/{section}.json is missing: run notebook {section} in the "
-                f"{study.profile!r} profile first "
-                f"(make report ONLY={section}{' PROFILE=smoke' if study.profile == 'smoke' else ''})")
-        merged.update(read_json(path).get("choices", {}))
-    return merged
-
-
 def training_time(results: Path, runs=None) -> dict:
     """Stored runs and their summed training seconds (each run's own wall time): all in
     `results`, or those of `runs` (DataFrames with a "key" column, or keys), each once.

@@ -80,8 +80,9 @@ class Beyond(Study):
     cnn_epochs: int = knob(whole(1, 1000), "the CNN's epochs")
     cnn_seeds: tuple[int, ...] = knob(seed_list, "the CNN's seeds")
 
-    def changes(self) -> dict[str, dict]:
-        """The ladder's changes (`self.steps`) in the order they are tried, one config change each.
+    def changes(self, every: bool = False) -> dict[str, dict]:
+        """The ladder's changes (`self.steps`, or with `every` all of STEPS) in the order they
+        are tried, one config change each.
 
         Augmentation first: an MLP that sees new views of each image can use more
         width, and a model that sees many views of each image needs more epochs.
@@ -95,7 +96,7 @@ class Beyond(Study):
             "batchnorm": (f"batch norm {self.batchnorm} the activation", dict(batchnorm=self.batchnorm)),
             "epochs": (f"{self.epochs} epochs", dict(epochs=self.epochs)),
         }
-        return dict(available[step] for step in self.steps)
+        return dict(available[step] for step in (STEPS if every else self.steps))
 
     def climb(self, start: RunConfig, run: Callable[[Experiment], pd.DataFrame]) -> Ladder:
         """Try each step on the best model so far; keep it only if it is *better* on validation.

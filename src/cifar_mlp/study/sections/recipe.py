@@ -66,7 +66,7 @@ FACTORS = {
     "L2": design.Factor(dict(l2=0.0), dict(l2=5e-5), "none", "5e-5"),
     "warmup": design.Factor(dict(schedule="cosine"), dict(schedule="warmup_cosine"),
                             "cosine", "2 epochs' warmup, then cosine"),
-    "optimizer": design.Factor(dict(optimizer="adam", lr=1e-3),
+    "optimizer": design.Factor(dict(optimizer="adam", lr=1e-3, momentum=0.0),
                                dict(optimizer="sgd", lr=0.03, momentum=0.9),
                                "Adam 1e-3", "SGD with momentum 0.9, 0.03"),
 }
@@ -260,27 +260,6 @@ class Recipe(Study):
         """The test set, read once at the end, by the recipe and the arms it is judged against."""
         return Experiment({name: c.replace(test=True, checkpoint=True) for name, c in self.arms(recipe).items()},
                           self.confirm_seeds, reference="recipe")
-
-    def recipes(self, choices: dict) -> Experiment:
-        """The recipe (the default config with `choices` applied) and the reference, scored on test."""
-        return Experiment({"recipe": self.base(**choices, test=True),
-                           "reference": self.base(**REFERENCE_RECIPE, test=True)},
-                          self.seeds, reference="reference")
-
-    def ablation(self, choices: dict) -> Experiment:
-        """Which choices carry the recipe: leave-one-out, and the reference at the recipe's width.
-
-        On validation only (the test set is read once, for the recipe and the reference),
-        on the first three seeds, paired with the recipe's own runs.
-        """
-        both = self.recipes(choices).variants
-        recipe, reference = both["recipe"], both["reference"]
-        variants = {name: c.replace(test=False) for name, c in reverted(recipe, reference).items()}
-        if recipe.widths != reference.widths:
-            # Compute-matched: the reference's every setting with the recipe's weights.
-            variants[f"reference at {'×'.join(map(str, recipe.widths))}"] = \
-                reference.replace(widths=recipe.widths, test=False)
-        return Experiment({"recipe": recipe, **variants}, self.seeds[:3], reference="recipe")
 
     LITERATURE = recipe_results.LITERATURE
 
