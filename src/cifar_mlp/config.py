@@ -41,7 +41,7 @@ REFERENCE_RECIPE = dict(
 # Settings that change no step of training, only which epoch's weights a run ends with
 # (restored, checkpointed) or whether the test set is read once it ends: two configs that
 # differ only here train the same run, epoch for epoch (`same_training`).
-ENDING = ("es_restore_best", "checkpoint", "ckpt_monitor", "test")
+ENDING = ("es_restore_best", "checkpoint", "ckpt_monitor", "test", "evaluate_train")
 
 
 class ConfigError(ValueError):
@@ -103,6 +103,9 @@ class RunConfig:
     val_size: int = 5000
     split_seed: int = 0
     test: bool = False                         # evaluate on the test set at the end
+    # Also score the final model on the whole training split, as Keras' evaluate does
+    # (dropout off, no augmentation): the training accuracy a source reports that way.
+    evaluate_train: bool = False
 
     def __post_init__(self):
         # Equal configs must give equal run keys: the key is JSON of the values, where
@@ -250,7 +253,8 @@ def _validate(c: RunConfig) -> None:
     if c.schedule == "warmup_cosine" and c.warmup_epochs >= c.epochs:
         refuse("warmup_epochs", c.warmup_epochs, f"fewer than epochs={c.epochs}")
 
-    for flag in ("early_stopping", "es_restore_best", "reduce_lr", "checkpoint", "histograms", "test"):
+    for flag in ("early_stopping", "es_restore_best", "reduce_lr", "checkpoint", "histograms", "test",
+                 "evaluate_train"):
         _flag(flag, getattr(c, flag))
     for monitor in ("es_monitor", "rlr_monitor", "ckpt_monitor"):
         check_choice(monitor, getattr(c, monitor), MONITORS)

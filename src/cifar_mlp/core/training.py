@@ -444,7 +444,7 @@ def train(config: RunConfig, seed: int, run_dir: Path | None = None,
         if config.checkpoint and run_dir is not None and (run_dir / paths.CHECKPOINT).exists():
             model.load_weights(run_dir / paths.CHECKPOINT)
         # The final model: last epoch, or the best one if a callback restored it.
-        final, predictions = _score_final(loops, config, (x_val, y_val))
+        final, predictions = _score_final(loops, config, (x_val, y_val), (x_train, y_train))
         metrics.update(final)
     return {"history": history, "metrics": metrics, "model": model, "predictions": predictions,
             "environment": environment}
@@ -469,19 +469,23 @@ def score_checkpoint(config: RunConfig, seed: int, weights: Path,
         model.load_weights(weights)
     except (ValueError, OSError):  # another model's file, or half of one
         return None
-    metrics, predictions = _score_final(loops, config, (x_val, y_val))
+    metrics, predictions = _score_final(loops, config, (x_val, y_val), (x_train, y_train))
     if abs(metrics["val_accuracy"] - val_accuracy) > SAME_MODEL_TOLERANCE:
         return None
     return {"metrics": metrics, "predictions": predictions}
 
 
-def _score_final(loops: CompiledLoops, config: RunConfig, val) -> tuple[dict, dict]:
-    """The final model's metrics and predicted classes on validation, and on test with `config.test`."""
+def _score_final(loops: CompiledLoops, config: RunConfig, val, train=None) -> tuple[dict, dict]:
+    """The final model's metrics and predicted classes on validation, and on test with
+    `config.test`; with `config.evaluate_train`, its metrics on the training split too
+    ("train_evaluated_accuracy": dropout off, unaugmented, unlike the epochs' running one)."""
     metrics, predictions = {}, {}
     sets = {"val": val, **({"test": _test_tensors()} if config.test else {})}
     for name, (x, y) in sets.items():
         metrics.update(_evaluate(loops, x, y, name))
         predictions[name] = predict(loops.model, x)
+    if config.evaluate_train and train is not None:
+        metrics.update(_evaluate(loops, *train, "train_evaluated"))
     return metrics, predictions
 
 

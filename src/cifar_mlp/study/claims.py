@@ -271,14 +271,28 @@ def _plateau_and_step(e: Evidence):
     return ours, brief, verdict
 
 
+# The source's other figures, from its training log: the last epoch it ran (14 of 30, early
+# stopping) logged 0.6887 running training accuracy (dropout on) and 0.5345 validation
+# accuracy, on the test set it validated on; its text says its tries ranged from about 20 %
+# to 55 %.
+SOURCE_LOG = {"last epoch": 14, "epochs": 30, "running train": 0.6887, "val on test": 0.5345}
+
+
 def _largest(e: Evidence):
+    """As the source measured: training accuracy by `evaluate` on the whole training split
+    (dropout off), test accuracy; each against where one more of our runs would land."""
     runs = e.largest[e.largest["status"] == "ok"]
     parts, shown, ranges = [], [], {}
-    for column, claimed in (("train_accuracy", 0.738), ("test_accuracy", 0.535)):
+    for column, label, claimed in (("train_evaluated_accuracy", "train (evaluate)", 0.738),
+                                   ("test_accuracy", "test", 0.535)):
         low, high = ranges[column] = compare.prediction_interval(runs[column])
         parts.append(compare.overlaps((low, high), claimed, claimed))
-        shown.append(f"{column.split('_')[0]} {runs[column].mean():.3f} (one more run: {low:.3f}–{high:.3f})")
-    ours = "; ".join(shown) + f"; {len(runs)} seeds, {runs['epochs_run'].mean():.1f} epochs"
+        shown.append(f"{label} {runs[column].mean():.3f} (one more run: {low:.3f}–{high:.3f})")
+    ours = ("; ".join(shown) + f"; {len(runs)} seeds, {runs['epochs_run'].mean():.1f} epochs. The source's "
+            f"other figures: it stopped after {SOURCE_LOG['last epoch']} of {SOURCE_LOG['epochs']} epochs, its last "
+            f"logged {SOURCE_LOG['running train']:.3f} running training accuracy (ours "
+            f"{runs['train_accuracy'].mean():.3f}) and {SOURCE_LOG['val on test']:.3f} on the test set it "
+            f"validated on (ours, at the last epoch on validation, {runs['last_val_accuracy'].mean():.3f})")
     low, high = ranges["test_accuracy"]
     return (ours, f"test {runs['test_accuracy'].mean():.3f}, one more run {low:.3f}–{high:.3f} "
             f"({len(runs)} seeds: a wide range)", compare.overall(*parts))
@@ -366,6 +380,7 @@ CLAIMS = [
           "The 5,955,466-parameter MLP reached 73.8 % training and 53.5 % test accuracy.",
           f"{PRACTICE}, the training log",
           "06: the same MLP and training over seeds (validating on our validation split; the "
-          "original validated on the test set): each reported number inside the 95 % range where "
-          "one more of our runs would land.", _largest),
+          "original validated on the test set), measured as the source measured: training accuracy "
+          "by evaluate on the whole training split, dropout off. Each reported number inside the "
+          "95 % range where one more of our runs would land.", _largest),
 ]

@@ -31,7 +31,7 @@ LARGEST_MLP = dict(
     batchnorm=("after", "off", "off", "after", "off", "off"), dropout=(0.0, 0.0, 0.2, 0.2, 0.0, 0.0),
     optimizer="sgd", lr=0.04, reduce_lr=True, rlr_monitor="val_loss", rlr_factor=0.05, rlr_patience=4,
     rlr_min_lr=0.001, early_stopping=True, es_monitor="val_loss", es_patience=5, es_restore_best=False,
-    batch_size=128, histograms=True)
+    batch_size=128, histograms=True, evaluate_train=True)
 
 # The ablation's unit: one choice, the config keys that make it. The recipe with one of
 # these set back to the reference's is one ablated variant, if the two differ there.
