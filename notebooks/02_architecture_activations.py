@@ -46,7 +46,7 @@ from cifar_mlp.core import costs, data
 from cifar_mlp.report import build as report
 from cifar_mlp.report import plots, prose
 from cifar_mlp.report.publish import finding
-from cifar_mlp.study import compare
+from cifar_mlp.study import compare, twice
 from cifar_mlp.study.sections import Architecture
 from cifar_mlp.study.sections.architecture_results import EARLY, METRIC
 
@@ -254,18 +254,30 @@ Markdown(f"{compare.late_sentence(late)}\n\nCut to the first {study.wide_epochs}
          f"{compare.late_sentence(late_early)}")
 
 # %% [markdown]
-# ## Conclusions
+# ### Twice the epochs
+#
+# Each finding this page reports, trained again at twice its epochs (a schedule
+# stretches to the new length) on the first three seeds both arms have, and read
+# at both budgets on those seeds, each run at its best epoch
+# (`cifar_mlp.study.twice`). A verdict that changes at 2× is not used.
 
 # %%
 frames = {"depth": depth_df, "width": narrow_df, "wide": wide_df, "grid": grid_df, "activation": act_df}
 tables = {"depth": depth_table, "width": width_table, "width_cut": early_table, "activation": act_table}
 found = study.findings(frames, tables, early_df)
+checks = twice.table(study, [c for _, c in found["findings"]], *frames.values(), width_df)
+checks
+
+# %% [markdown]
+# ## Conclusions
+
+# %%
 Markdown(prose.conclusions("02_architecture_activations", **found))
 
 # %%
 report.publish(study, "02_architecture_activations", headline=found["headline"], numbers=found["numbers"],
                figure=tradeoff_path, choices=found["choices"], runs=[depth_df, width_df, grid_df, act_df],
-               tables=tables, findings=[finding(text, c) for text, c in found["findings"]])
+               tables=tables, findings=[finding(text, c, check=k) for (text, c), k in zip(found["findings"], checks["check"])])
 
 # %% [markdown]
 # Sanity checks: fail loudly if the runs above are nonsense.

@@ -46,7 +46,7 @@ from cifar_mlp.core import data
 from cifar_mlp.report import build as report
 from cifar_mlp.report import plots, prose
 from cifar_mlp.report.publish import finding
-from cifar_mlp.study import compare
+from cifar_mlp.study import compare, twice
 from cifar_mlp.study.sections import Optimizers
 from cifar_mlp.study.sections.optimizers import kind_of
 
@@ -193,16 +193,28 @@ plots.curves(hist[hist["schedule"] == "constant"], metrics=("loss", "val_accurac
 Markdown(compare.late_sentence(compare.budgets(final)))
 
 # %% [markdown]
-# ## Conclusions
+# ### Twice the epochs
+#
+# Each finding this page reports, trained again at twice its epochs (a schedule
+# stretches to the new length) on the first three seeds both arms have, and read
+# at both budgets on those seeds, each run at its best epoch
+# (`cifar_mlp.study.twice`). A verdict that changes at 2× is not used.
 
 # %%
 found = study.findings(stages)
+checks = twice.table(study, [f[1] for f in found["findings"]], final, own, grid)
+checks
+
+# %% [markdown]
+# ## Conclusions
+
+# %%
 Markdown(prose.conclusions("04_optimizers", **found))
 
 # %%
 # For the recipe: the best optimizer with warmup + cosine, only if it beats Adam by the rule.
 report.publish(study, "04_optimizers", headline=found["headline"], numbers=found["numbers"], figure=final_path,
-               choices=found["choices"], runs=[grid, own, final], findings=[finding(*f) for f in found["findings"]],
+               choices=found["choices"], runs=[grid, own, final], findings=[finding(*f, check=k) for f, k in zip(found["findings"], checks["check"])],
                tables={"learning_rates": grid[["variant", "lr", "val_accuracy", "best_val_accuracy"]], "final": table})
 
 # %% [markdown]

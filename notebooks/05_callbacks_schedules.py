@@ -45,7 +45,7 @@ from cifar_mlp.core import data
 from cifar_mlp.report import build as report
 from cifar_mlp.report import plots, prose
 from cifar_mlp.report.publish import finding
-from cifar_mlp.study import compare
+from cifar_mlp.study import compare, twice
 from cifar_mlp.study.sections import Callbacks
 
 plots.theme()
@@ -232,17 +232,29 @@ plots.differences(compare.against(df, "constant", metric=METRIC), metric=METRIC,
 Markdown(compare.late_sentence(compare.budgets(df)))
 
 # %% [markdown]
-# ## Conclusions
+# ### Twice the epochs
+#
+# Each finding this page reports, trained again at twice its epochs (a schedule
+# stretches to the new length) on the first three seeds both arms have, and read
+# at both budgets on those seeds, each run at its best epoch
+# (`cifar_mlp.study.twice`). A verdict that changes at 2× is not used.
 
 # %%
 found = study.findings(df, stopping, kept_last, reductions, scheduling)
+checks = twice.table(study, [f[1] for f in found["findings"]], df)
+checks
+
+# %% [markdown]
+# ## Conclusions
+
+# %%
 Markdown(prose.conclusions("05_callbacks_schedules", **found))
 
 # %%
 # For the recipe: the schedule that passed the rule and the checkpoint; early stopping and the
 # plateau callback only with a constant rate, and only if they pass the rule.
 report.publish(study, "05_callbacks_schedules", headline=found["headline"], numbers=found["numbers"],
-               figure=bars_path, choices=found["choices"], runs=df, findings=[finding(*f) for f in found["findings"]],
+               figure=bars_path, choices=found["choices"], runs=df, findings=[finding(*f, check=k) for f, k in zip(found["findings"], checks["check"])],
                tables={"against_constant": compare.against(df, "constant", metric=METRIC)})
 
 # %% [markdown]

@@ -22,7 +22,7 @@ from cifar_mlp.core.environment import cpu_label
 NAME = re.compile(r"[\w-]+")
 # A finding as the index shows it: "text" is required; the rest say how sure it is.
 # "variants": the two compared; publish adds "late" when either peaked late in its budget.
-FINDING_KEYS = ("text", "effect", "ci", "seeds", "verdict", "anchor", "variants", "late")
+FINDING_KEYS = ("text", "effect", "ci", "seeds", "verdict", "anchor", "variants", "late", "check")
 
 
 def publish(study, section: str, headline: str, numbers: dict[str, str | float],
@@ -179,7 +179,7 @@ def check_findings(findings: list[dict]) -> list[dict]:
         if variants is not None and (isinstance(variants, str) or not isinstance(variants, (list, tuple))
                                      or not all(isinstance(v, str) for v in variants)):
             raise TypeError(f"{where}: variants={variants!r} must be a list of variant names")
-        for key in ("effect", "ci", "verdict", "anchor", "late"):
+        for key in ("effect", "ci", "verdict", "anchor", "late", "check"):
             value = finding.get(key)
             if value is not None and (isinstance(value, bool) or not isinstance(value, (str, Real))):
                 raise TypeError(f"{where}: {key}={value!r} must be a string or a number")
@@ -188,8 +188,9 @@ def check_findings(findings: list[dict]) -> list[dict]:
 
 
 def finding(text: str, comparison, anchor: str | None = None, unit: str = "points",
-            digits: int = 1, verdict: str | None = None) -> dict:
-    """A finding from a `compare.Comparison`: its effect, 95 % CI, seeds and verdict.
+            digits: int = 1, verdict: str | None = None, check: str | None = None) -> dict:
+    """A finding from a `compare.Comparison`: its effect, 95 % CI, seeds and verdict, and
+    `check`, what twice the epochs made of it ("holds at 2×", `study.twice`).
 
     `unit="points"` reads an accuracy difference ×100, as `compare.difference` does;
     any other unit (say "epochs") prints the metric's own numbers. `verdict` replaces
@@ -211,6 +212,8 @@ def finding(text: str, comparison, anchor: str | None = None, unit: str = "point
         found["ci"] = f"{bound(comparison.ci_low * scale, digits)} to {bound(comparison.ci_high * scale, digits)}"
     if anchor:
         found["anchor"] = anchor
+    if check:
+        found["check"] = check
     return check_findings([found])[0]
 
 
