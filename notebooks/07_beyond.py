@@ -222,11 +222,11 @@ plots.save(fig, time_path.stem, study.figures_dir);
 # %% [markdown]
 # ### Budgets
 #
-# A flag on every model whose best validation epoch falls in the last fifth of
-# its epochs: it may still have been learning when its epochs ran out. The
-# cosine schedule anneals the rate to zero at the last epoch, so these models
-# tend to peak there by design; whether more epochs pay is the ladder's
-# `epochs` step.
+# A flag on every model at a constant rate whose best validation epoch falls in
+# the last fifth of its epochs: it may still have been learning when its epochs
+# ran out. The recipe's schedule decays to its floor at the last epoch, so its
+# models peak there by design and are not flagged; whether more epochs pay is
+# the ladder's `epochs` step.
 
 # %%
 late = compare.budgets(pd.concat([runs, final_df], ignore_index=True))

@@ -408,7 +408,11 @@ def test_budgets_flag_a_variant_that_peaks_in_the_last_fifth_of_its_epochs():
     sentence = compare.late_sentence(table)
     assert "1 of 3 variants" in sentence and "*short* (best epoch 13.0 of 15" in sentence
     assert "settled" not in sentence
-    assert compare.late_sentence(table[~table["late"]]).startswith("No variant peaked")
+    assert compare.late_sentence(table[~table["late"]]).startswith("No variant at a constant rate peaked")
+    # A schedule that decays to its floor peaks at the end by design: only a constant rate is flagged.
+    named = frame.assign(schedule=["cosine", "cosine", "constant", "constant", "constant", "constant"])
+    assert compare.budgets(named)["late"].tolist() == [False, False, False]
+    assert compare.budgets(named.assign(schedule="constant"))["late"].tolist() == [True, False, False]
     with pytest.raises(ValueError, match="share=1.5 is not allowed"):
         compare.budgets(frame, share=1.5)
     with pytest.raises(ValueError, match="no column 'best_epoch'"):

@@ -359,7 +359,9 @@ def budgets(runs: pd.DataFrame, share: float = LATE_SHARE) -> pd.DataFrame:
     the mean best epoch falls in the last `share` of the epochs (best epoch > (1 − share) · epochs).
 
     The budget is the epochs a run may train, not those it ran: a run early stopping
-    stopped has peaked by its own rule.
+    stopped has peaked by its own rule. Only a constant rate is flagged (where runs
+    name their schedule): a schedule that decays to its floor at the last epoch puts
+    the best epoch there by design, so the flag would say nothing about the budget.
     """
     _require(runs, ["variant", "seed", "epochs", "best_epoch"])
     if not 0 < share < 1:
@@ -368,7 +370,9 @@ def budgets(runs: pd.DataFrame, share: float = LATE_SHARE) -> pd.DataFrame:
         runs = runs.drop_duplicates(["key", "variant"])
     table = runs.groupby("variant", sort=False).agg(
         epochs=("epochs", "max"), best_epoch=("best_epoch", "mean"), seeds=("seed", "nunique"))
-    table["late"] = table["best_epoch"] > (1 - share) * table["epochs"]
+    constant = (runs.groupby("variant", sort=False)["schedule"].first() == "constant"
+                if "schedule" in runs else True)
+    table["late"] = (table["best_epoch"] > (1 - share) * table["epochs"]) & constant
     return table
 
 
@@ -377,7 +381,8 @@ def late_sentence(table: pd.DataFrame) -> str:
     late = table[table["late"]]
     share = f"{LATE_SHARE:.0%}".replace("%", " %")
     if late.empty:
-        return f"No variant peaked in the last {share} of its epochs."
+        return (f"No variant at a constant rate peaked in the last {share} of its epochs (a decaying "
+                "schedule peaks at its last epochs by design, and is not flagged).")
     listed = "; ".join(f"*{v}* (best epoch {r.best_epoch:.1f} of {r.epochs:g} on average)"
                        for v, r in late.iterrows())
     return (f"⚑ {len(late)} of {len(table)} variants peaked in the last {share} of their epochs "
