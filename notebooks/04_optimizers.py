@@ -40,8 +40,9 @@
 
 # %%
 import pandas as pd
-from IPython.display import Markdown
+from IPython.display import Markdown, display
 
+from cifar_mlp import paths
 from cifar_mlp.core import data
 from cifar_mlp.report import build as report
 from cifar_mlp.report import plots, prose
@@ -56,6 +57,7 @@ plots.theme()
 profile = "full"  # "smoke" runs every cell in seconds on 2,000 images
 seeds = None  # None: the profile's (declared in cifar_mlp.study.sections)
 tuning_seeds = None  # None: the profile's; how many of the seeds (the first) stages 1 and 2 tune on
+one_cpu = None  # None: the profile's (full: True): train the findings' arms again on one kind of CPU
 epochs = None  # None: the profile's (full: 15, for every stage, so stages can share runs)
 train_size = None  # None: the profile's (full: all 45,000 images left after validation)
 val_size = None  # None: the profile's (full: 5,000 images)
@@ -203,6 +205,20 @@ Markdown(compare.late_sentence(compare.budgets(final)))
 found = study.findings(stages)
 checks = twice.table(study, [f[1] for f in found["findings"]], final, own, grid)
 checks
+
+# %% [markdown]
+# ### One kind of CPU
+#
+# The final stage's runs trained on more than one kind of CPU, and a run's record
+# can differ between CPUs. Each finding's two arms are trained again, every seed,
+# on the CPU this page was rendered on, into a store of their own
+# (`Optimizers.ONE_CPU_STORE`), and read beside the stored runs (`twice.one_kind`).
+
+# %%
+if study.one_cpu:
+    same_cpu = twice.one_kind(study, [f[1] for f in found["findings"]], final, own, grid,
+                              results_dir=paths.project_root() / study.ONE_CPU_STORE)
+    display(same_cpu)
 
 # %% [markdown]
 # ## Conclusions
