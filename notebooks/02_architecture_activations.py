@@ -46,7 +46,7 @@ from cifar_mlp.core import costs, data
 from cifar_mlp.report import build as report
 from cifar_mlp.report import plots, prose
 from cifar_mlp.report.publish import finding
-from cifar_mlp.study import compare, twice
+from cifar_mlp.study import compare
 from cifar_mlp.study.sections import Architecture
 from cifar_mlp.study.sections.architecture_results import EARLY, METRIC
 
@@ -242,7 +242,8 @@ plots.curves(act_hist, metrics=("accuracy", "val_accuracy"), name=act_path.stem,
 # its number is a lower bound. A schedule that decays to its floor at the last
 # epoch peaks there by design and is not flagged. The wide nets are flagged at
 # their own, shorter budget; the second line flags the widths at the cut every
-# width shares. Each finding's budget is extended in *Twice the epochs* below.
+# width shares. These are screen verdicts: what reaches the recipe is tested
+# again in 06's joint stage at the recipe's width and budget.
 
 # %%
 late = compare.budgets(pd.concat([depth_df, narrow_df, wide_df, act_df],
@@ -252,30 +253,18 @@ Markdown(f"{compare.late_sentence(late)}\n\nCut to the first {study.wide_epochs}
          f"{compare.late_sentence(late_early)}")
 
 # %% [markdown]
-# ### Twice the epochs
-#
-# Each finding this page reports, trained again at twice its epochs (a schedule
-# stretches to the new length) on the first three seeds both arms have, and read
-# at both budgets on those seeds, each run at its best epoch
-# (`cifar_mlp.study.twice`). A verdict that changes at 2× is not used.
+# ## Conclusions
 
 # %%
 frames = {"depth": depth_df, "width": narrow_df, "wide": wide_df, "grid": grid_df, "activation": act_df}
 tables = {"depth": depth_table, "width": width_table, "width_cut": early_table, "activation": act_table}
 found = study.findings(frames, tables, early_df)
-checks = twice.table(study, [c for _, c in found["findings"]], *frames.values(), width_df)
-checks
-
-# %% [markdown]
-# ## Conclusions
-
-# %%
 Markdown(prose.conclusions("02_architecture_activations", **found))
 
 # %%
 report.publish(study, "02_architecture_activations", headline=found["headline"], numbers=found["numbers"],
                figure=tradeoff_path, choices=found["choices"], runs=[depth_df, width_df, grid_df, act_df],
-               tables=tables, findings=[finding(text, c, check=k) for (text, c), k in zip(found["findings"], checks["check"])])
+               tables=tables, findings=[finding(text, c) for text, c in found["findings"]])
 
 # %% [markdown]
 # Sanity checks: fail loudly if the runs above are nonsense.

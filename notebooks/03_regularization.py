@@ -49,7 +49,7 @@ from cifar_mlp.core import data
 from cifar_mlp.report import build as report
 from cifar_mlp.report import plots, prose
 from cifar_mlp.report.publish import finding
-from cifar_mlp.study import compare, twice
+from cifar_mlp.study import compare
 from cifar_mlp.study.sections import Regularization, regularization
 
 plots.theme()
@@ -239,35 +239,23 @@ plots.curves(study.histories(picked), metrics=("accuracy", "val_accuracy"),
 # A flag on every variant at a constant rate whose best validation epoch falls
 # in the last fifth of its epochs: it was judged before it had surely peaked, so
 # its number is a lower bound. A schedule that decays to its floor at the last
-# epoch peaks there by design and is not flagged. Each finding's budget is
-# extended in *Twice the epochs* below.
+# epoch peaks there by design and is not flagged. These are screen verdicts: what
+# reaches the recipe is tested again in 06's joint stage at the recipe's budget.
 
 # %%
 Markdown(compare.late_sentence(compare.budgets(unique)))
 
 # %% [markdown]
-# ### Twice the epochs
-#
-# Each finding this page reports, trained again at twice its epochs (a schedule
-# stretches to the new length) on the first three seeds both arms have, and read
-# at both budgets on those seeds, each run at its best epoch
-# (`cifar_mlp.study.twice`). A verdict that changes at 2× is not used.
-
-# %%
-found = study.findings(df, unique)  # each family's choice by the rule, the gaps, the cost of small batches
-checks = twice.table(study, [c for _, c in found["findings"]], df)
-checks
-
-# %% [markdown]
 # ## Conclusions
 
 # %%
+found = study.findings(df, unique)  # each family's choice by the rule, the gaps, the cost of small batches
 Markdown(prose.conclusions("03_regularization", **found))
 
 # %%
 report.publish(study, "03_regularization", headline=found["headline"], numbers=found["numbers"],
                figure=tradeoff_path, choices=found["choices"], runs=df, tables={f: overview(f) for f in experiments},
-               findings=[finding(text, c, check=k) for (text, c), k in zip(found["findings"], checks["check"])])
+               findings=[finding(text, c) for text, c in found["findings"]])
 
 # %% [markdown]
 # Sanity checks: fail loudly if the runs above are nonsense.

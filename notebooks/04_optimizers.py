@@ -40,14 +40,13 @@
 
 # %%
 import pandas as pd
-from IPython.display import Markdown, display
+from IPython.display import Markdown
 
-from cifar_mlp import paths
 from cifar_mlp.core import data
 from cifar_mlp.report import build as report
 from cifar_mlp.report import plots, prose
 from cifar_mlp.report.publish import finding
-from cifar_mlp.study import compare, twice
+from cifar_mlp.study import compare
 from cifar_mlp.study.sections import Optimizers
 from cifar_mlp.study.sections.optimizers import kind_of
 
@@ -57,7 +56,6 @@ plots.theme()
 profile = "full"  # "smoke" runs every cell in seconds on 2,000 images
 seeds = None  # None: the profile's (declared in cifar_mlp.study.sections)
 tuning_seeds = None  # None: the profile's; how many of the seeds (the first) stages 1 and 2 tune on
-one_cpu = None  # None: the profile's (full: True): train the findings' arms again on one kind of CPU
 epochs = None  # None: the profile's (full: 15, for every stage, so stages can share runs)
 train_size = None  # None: the profile's (full: all 45,000 images left after validation)
 val_size = None  # None: the profile's (full: 5,000 images)
@@ -187,49 +185,23 @@ plots.curves(hist[hist["schedule"] == "constant"], metrics=("loss", "val_accurac
 # A flag on every variant of the final stage at a constant rate whose best
 # validation epoch falls in the last fifth of its epochs: it may still have been
 # learning when the epochs ran out. A schedule that decays to its floor at the
-# last epoch peaks there by design and is not flagged. Each finding's budget is
-# extended in *Twice the epochs* below.
+# last epoch peaks there by design and is not flagged. The optimizer that
+# screened closest is tested again in 06's joint stage, for 30 epochs.
 
 # %%
 Markdown(compare.late_sentence(compare.budgets(final)))
 
 # %% [markdown]
-# ### Twice the epochs
-#
-# Each finding this page reports, trained again at twice its epochs (a schedule
-# stretches to the new length) on the first three seeds both arms have, and read
-# at both budgets on those seeds, each run at its best epoch
-# (`cifar_mlp.study.twice`). A verdict that changes at 2× is not used.
-
-# %%
-found = study.findings(stages)
-checks = twice.table(study, [f[1] for f in found["findings"]], final, own, grid)
-checks
-
-# %% [markdown]
-# ### One kind of CPU
-#
-# The final stage's runs trained on more than one kind of CPU, and a run's record
-# can differ between CPUs. Each finding's two arms are trained again, every seed,
-# on the CPU this page was rendered on, into a store of their own
-# (`Optimizers.ONE_CPU_STORE`), and read beside the stored runs (`twice.one_kind`).
-
-# %%
-if study.one_cpu:
-    same_cpu = twice.one_kind(study, [f[1] for f in found["findings"]], final, own, grid,
-                              results_dir=paths.project_root() / study.ONE_CPU_STORE)
-    display(same_cpu)
-
-# %% [markdown]
 # ## Conclusions
 
 # %%
+found = study.findings(stages)
 Markdown(prose.conclusions("04_optimizers", **found))
 
 # %%
 # For the recipe: the best optimizer with warmup + cosine, only if it beats Adam by the rule.
 report.publish(study, "04_optimizers", headline=found["headline"], numbers=found["numbers"], figure=final_path,
-               choices=found["choices"], runs=[grid, own, final], findings=[finding(*f, check=k) for f, k in zip(found["findings"], checks["check"])],
+               choices=found["choices"], runs=[grid, own, final], findings=[finding(*f) for f in found["findings"]],
                tables={"learning_rates": grid[["variant", "lr", "val_accuracy", "best_val_accuracy"]], "final": table})
 
 # %% [markdown]

@@ -45,7 +45,7 @@ from cifar_mlp.core import data
 from cifar_mlp.report import build as report
 from cifar_mlp.report import plots, prose
 from cifar_mlp.report.publish import finding
-from cifar_mlp.study import compare, twice
+from cifar_mlp.study import compare
 from cifar_mlp.study.sections import Callbacks
 
 plots.theme()
@@ -225,35 +225,23 @@ plots.differences(compare.against(df, "constant", metric=METRIC), metric=METRIC,
 # in the last fifth of its epochs. Every variant here trains for the reference
 # recipe's epochs, the budget the callbacks and schedules are meant for; a
 # schedule that decays to its floor at the last epoch peaks there by design and
-# is not flagged. Each finding's budget is extended in *Twice the epochs* below.
+# is not flagged. Whether a longer schedule pays is 07's `epochs` step.
 
 # %%
 Markdown(compare.late_sentence(compare.budgets(df)))
 
 # %% [markdown]
-# ### Twice the epochs
-#
-# Each finding this page reports, trained again at twice its epochs (a schedule
-# stretches to the new length) on the first three seeds both arms have, and read
-# at both budgets on those seeds, each run at its best epoch
-# (`cifar_mlp.study.twice`). A verdict that changes at 2× is not used.
-
-# %%
-found = study.findings(df, stopping, kept_last, reductions, scheduling)
-checks = twice.table(study, [f[1] for f in found["findings"]], df)
-checks
-
-# %% [markdown]
 # ## Conclusions
 
 # %%
+found = study.findings(df, stopping, kept_last, reductions, scheduling)
 Markdown(prose.conclusions("05_callbacks_schedules", **found))
 
 # %%
 # For the recipe: the schedule that passed the rule and the checkpoint; early stopping and the
 # plateau callback only with a constant rate, and only if they pass the rule.
 report.publish(study, "05_callbacks_schedules", headline=found["headline"], numbers=found["numbers"],
-               figure=bars_path, choices=found["choices"], runs=df, findings=[finding(*f, check=k) for f, k in zip(found["findings"], checks["check"])],
+               figure=bars_path, choices=found["choices"], runs=df, findings=[finding(*f) for f in found["findings"]],
                tables={"against_constant": compare.against(df, "constant", metric=METRIC)})
 
 # %% [markdown]

@@ -37,17 +37,13 @@ class Optimizers(Study):
         # 15 epochs for every stage, so stages share runs. Tuning on 3 seeds: the settings
         # a grid compares differ by about one seed's noise.
         # Each optimizer's rate grid and own settings per profile: `optimizers.KINDS`.
-        # one_cpu: the final stage's Adam and SGD runs trained on different kinds of CPU;
-        # its findings are trained again on one kind, in a store of their own (ONE_CPU_STORE).
-        "full": dict(seeds=(0, 1, 2, 3, 4), tuning_seeds=3, epochs=15, optimizers=tuple(KINDS), one_cpu=True),
+        "full": dict(seeds=(0, 1, 2, 3, 4), tuning_seeds=3, epochs=15, optimizers=tuple(KINDS)),
         # Three optimizers, two rates and two betas for Adam: every stage has a choice to make.
-        "smoke": dict(tuning_seeds=1, optimizers=("adam", "sgd_nesterov", "rmsprop"), one_cpu=False),
+        "smoke": dict(tuning_seeds=1, optimizers=("adam", "sgd_nesterov", "rmsprop")),
     }
 
     tuning_seeds: int = knob(whole(1, 100), "how many of the seeds (the first) tune stages 1 and 2")
     optimizers: tuple[str, ...] = knob(each(one_of(KINDS)), "optimizers compared")
-    one_cpu: bool = knob(one_of((True, False)), "train the findings' arms again on one kind of CPU")
-    ONE_CPU_STORE = "benchmarks/results/one_cpu_04"  # under the project root
 
     def __post_init__(self):
         if self.tuning_seeds > len(self.seeds):
