@@ -17,6 +17,7 @@ is sampled every second. Writes benchmarks/results/report.{json,md}.
 from __future__ import annotations
 
 import argparse
+import heapq
 import json
 import os
 import re
@@ -313,12 +314,27 @@ def estimate(results: Path = ROOT / "results", reports: Path = ROOT / "reports",
         keys = [r["key"] for r in summary.get("runs", []) if r["key"] not in seen]
         seen.update(keys)
         metrics = [json.loads((results / k / "metrics.json").read_text()) for k in keys]
-        sections.append({"section": summary["section"], "runs": len(keys),
-                         "seconds": sum(m.get("wall_seconds", 0) for m in metrics),
+        times = [m.get("wall_seconds", 0) for m in metrics]
+        sections.append({"section": summary["section"], "runs": len(keys), "seconds": sum(times),
+                         "longest": max(times, default=0.0), "times": times,
                          "shared": sum(1 for m in metrics if m.get("runs_at_once", 1) > 1)})
     total = sum(s["seconds"] for s in sections)
+    split = {n: sum(makespan(s["times"], n) for s in sections) for n in SPLIT_WORKERS}
     return {"sections": sections, "runs": len(seen), "seconds": total, "workers": workers,
-            "wall_seconds": total / workers}
+            "wall_seconds": total / workers, "split": split,
+            "longest": max((s["longest"] for s in sections), default=0.0)}
+
+
+SPLIT_WORKERS = (1, 2, 4, 8, 16)
+
+
+def makespan(seconds: list[float], workers: int) -> float:
+    """When the last of `seconds` ends, run longest first on `workers` (a sweep's order):
+    never under the longest run, nor under the total over the workers."""
+    ends = [0.0] * workers  # a heap of when each worker is next free
+    for s in sorted(seconds, reverse=True):
+        heapq.heapreplace(ends, ends[0] + s)
+    return max(ends)
 
 
 def estimate_table(result: dict) -> str:
@@ -329,10 +345,16 @@ def estimate_table(result: dict) -> str:
               f"over {result['workers']} workers about **{_minutes(result['wall_seconds'])}** of wall "
               "time, before kernels and figures.",
               "- A projection: each record's time was measured while other runs shared the CPU "
-              "(up to five training processes on 2 cores for this round's ablation and ladder), "
-              "so it overstates what `make bench-report` measures from nothing. Only that "
-              "measurement says whether the study fits its goal of 150 minutes.", ""]
-    return "\n".join(lines)
+              "(up to five training processes on 2 cores for some rounds), so it overstates what "
+              "`make bench-report` measures from nothing. Only that measurement says whether the "
+              "study fits its goal of 300 minutes on 2 cores of the goal CPU.", "",
+              "## Over N workers (e.g. Dask, each worker a machine like this one)", "",
+              "Sections run one after another; within one, runs go longest first to the next free "
+              f"worker. The longest single run took **{_minutes(result['longest'])}**: no number of "
+              "workers finishes under it.", "",
+              "| workers | wall time, sections in turn | the total over the workers |", "|---:|---:|---:|"]
+    lines += [f"| {n} | {_minutes(t)} | {_minutes(result['seconds'] / n)} |" for n, t in result["split"].items()]
+    return "\n".join(lines + [""])
 
 
 # ---------------------------------------------------------------- measured in pieces

@@ -80,6 +80,17 @@ def test_the_estimate_counts_each_run_once_for_the_first_section_that_trains_it(
         ("01_one", 2, 180.0), ("02_two", 1, 30.0)]
     assert found["runs"] == 3 and found["wall_seconds"] == 105.0
     assert "3 runs, **3 min 30 s**" in bench.estimate_table(found)
+    # Over workers, section by section: 01's two runs (60 s, 120 s) end at 120 s on two
+    # workers, 180 s on one; 02's one run adds 30 s. Never under the longest run.
+    assert found["split"][1] == 210.0 and found["split"][2] == 150.0 and found["split"][8] == 150.0
+    assert found["longest"] == 120.0 and "| 2 | 2 min 30 s |" in bench.estimate_table(found)
+
+
+def test_the_split_schedules_longest_first_as_a_sweep_does(bench):
+    # 5 | 4, then each 3 to the worker free first: 5+3 | 4+3+3 = 10. The best split is
+    # 5+4 | 3+3+3 = 9, but a sweep does not search for it.
+    assert bench.makespan([5, 4, 3, 3, 3], 2) == 10
+    assert bench.makespan([10, 1, 1, 1], 3) == 10 and bench.makespan([], 2) == 0
 
 
 def test_a_resumed_measurement_forgets_a_cut_off_sections_runs_and_renders_only_the_rest(
