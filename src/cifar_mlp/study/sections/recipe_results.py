@@ -98,7 +98,8 @@ def findings(settled, checks: pd.DataFrame, tested: Tested, claim_table: pd.Data
     decided_pairs = [(row["term"], effect_comparison(row, seeds)) for _, row in pairs.iterrows()
                      if row["low"] > 0 or row["high"] < 0]
     ablation = settled.ablations[-1][2].set_index("variant").drop(index="recipe")
-    carried = [v for v in ablation.index if ablation.loc[v, "verdict"] == compare.WORSE]
+    # A row is named "choice: what it becomes" ("dropout: none"); the lead rests on the choice.
+    carried = [v.split(": ")[0] for v in ablation.index if ablation.loc[v, "verdict"] == compare.WORSE]
     tally = claim_table["verdict"].value_counts()
     changed = checks[checks["check"] == CHANGES]["comparison"].tolist()
     on_test = tested.paired
