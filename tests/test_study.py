@@ -205,3 +205,11 @@ def test_screens_say_they_are_screens_and_nothing_claims_a_confirmation_by_defau
     assert {n for n, s in stages.items() if s == "screen"} == {
         "02_architecture_activations", "03_regularization", "04_optimizers", "05_callbacks_schedules"}
     assert "confirmed" not in stages.values()  # only a page that confirmed says so (publish(stage=...))
+
+
+def test_a_screen_says_how_many_comparisons_it_ran():
+    from cifar_mlp.study.sections import Recipe, Regularization
+    study = Regularization.at("full")
+    expected = sum(len(e.variants) - 1 for e in study.experiments().values())
+    assert study.stage == "screen" and study.comparisons() == expected > 10
+    assert Recipe.at("full").comparisons() is None, "06 is confirmed, not a screen"

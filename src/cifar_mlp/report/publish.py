@@ -60,6 +60,7 @@ def publish(study, section: str, headline: str, numbers: dict[str, str | float],
                "figure": _figure(figure, reports), "profile": study.profile,
                "choices": choices or {}, "findings": check_findings(findings or []),
                "anchor": anchor, "written": now(), "stage": stage or getattr(study, "stage", None),
+               "comparisons": study.comparisons() if hasattr(study, "comparisons") else None,
                "answer": answer or {}}
     if runs is not None:
         results = Path(study.results_dir)

@@ -85,7 +85,9 @@ def page_context(name: str, titles: dict[str, str], summary: dict, stamp: dict,
                                       "duration": duration(training["seconds"])},
             "findings": [{**f, "text": words.plain(f["text"])}
                          for f in (summary.get("findings") or [])[:FINDINGS_BOX]],
-            "stage": STAGE_WORDS.get(summary.get("stage")),
+            "stage": STAGE_WORDS.get(summary.get("stage"), "") + (
+                f"; {summary['comparisons']} comparisons on this page" if summary.get("comparisons") else "")
+            or None,
             "tables": [{"name": words.say(t), "href": href}
                        for t, href in (summary.get("tables") or {}).items()],
             "runs": [dict(run, variant=words.plain(run.get("variant", "")),

@@ -212,6 +212,15 @@ class Study:
         """"screen" or "confirmed": what this section's verdicts are (None: it gives none)."""
         return STAGES.get(self.SECTION)
 
+    def comparisons(self) -> int | None:
+        """How many variants a screen set against a reference (each experiment's variants but
+        its reference): the more a page compares, the likelier a lucky winner among them.
+        None for a section that is not a screen, or declares no experiments."""
+        experiments = getattr(self, "experiments", None)
+        if self.stage != "screen" or experiments is None:
+            return None
+        return sum(len(e.variants) - 1 for e in experiments().values())
+
     @classmethod
     def knobs(cls) -> list[dataclasses.Field]:
         return [f for f in dataclasses.fields(cls) if "check" in f.metadata]
