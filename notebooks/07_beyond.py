@@ -297,7 +297,8 @@ if study.profile == "full":
 # %%
 # Disclosed, not used: test reads of this section's kinds of model that no page shows.
 earlier = study.earlier_test_reads(pd.concat([runs, final_df], ignore_index=True))
-found = findings(study, climbed, Finals(START, mlp, cnn, recipe_of, final_df, test_sum, images, cost, cpu_of),
+found = findings(study, climbed, Finals(START, mlp, cnn, recipe_of, ladder.final, final_df, test_sum, images,
+                                          cost, cpu_of),
                  late, earlier)
 Markdown(prose.conclusions("07_beyond", **found))
 

@@ -29,7 +29,7 @@ def test_the_ablation_takes_back_each_choice_alone_also_when_the_recipe_is_the_r
         "batch norm: none": {"batchnorm": "off"},
         "dropout: none": {"dropout": 0.0},
         "L2: none": {"l2": 0.0},
-        "warmup: cosine": {"schedule": "cosine"},
+        "warmup: none (cosine from the start)": {"schedule": "cosine"},
         "early stopping: none": {"early_stopping": False},
     }
     assert not any(c.test for c in ablation.variants.values()), "the ablation would read the test set"
@@ -115,7 +115,7 @@ def test_the_full_ladder_tries_the_steps_it_declares_in_order():
     assert "width 3×1024" in Beyond.at("full", steps=["augment", "widths"]).changes()
     changed = [next(iter(c)) for c in Beyond.at("full", steps=STEPS).changes().values()]
     assert changed == ["augment", "widths", "label_smoothing", "batchnorm", "epochs"]
-    assert list(Beyond.at("full", steps=["epochs", "augment"]).changes()) == ["40 epochs", "flips + shifts"]
+    assert list(Beyond.at("full", steps=["epochs", "augment"]).changes()) == ["60 epochs", "flips + shifts"]
 
 
 @pytest.mark.parametrize("knob, value, named", [("goal", 1.5, "goal=1.5"), ("steps", ["depth"], "steps[0]='depth'"),

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from cifar_mlp.config import RunConfig
 from cifar_mlp.core import data
 from cifar_mlp.runs import store
 from cifar_mlp.study import compare
@@ -41,6 +42,7 @@ class Finals:
     mlp: str                   # the ladder's last kept model (the start if none was kept)
     cnn: str
     recipe_of: str             # the MLP in words: the start and every kept step
+    config: RunConfig          # the MLP's config (validation runs)
     runs: pd.DataFrame         # the final runs (test set read)
     test: pd.DataFrame         # compare.summarize of test accuracy
     images: pd.Series          # over_images
@@ -62,8 +64,9 @@ def findings(study, climbed: pd.DataFrame, finals: Finals, late: pd.DataFrame, e
                  + ("sharing not recorded" if pd.isna(f.cost.loc[n, "runs_at_once"])
                     else f"{f.cost.loc[n, 'runs_at_once']:.0f} at once") + f", on {f.cpu_of[n]})")
              for n in f.cost.index}
+    # The steps the ladder did not try and that would change its last model.
     untried = {step: change for step, change in study.changes(every=True).items()
-               if step not in study.changes()}
+               if step not in study.changes() and f.config.replace(**change) != f.config}
     verdict = "reached" if reached else "missed"
     headline = (f"A ladder from 06's recipe, {len(kept)} of {len(climbed)} steps kept: the MLP reaches "
                 f"{f.images[f.mlp]} test accuracy over seeds and images (goal {study.goal:.2f}: {verdict}), "

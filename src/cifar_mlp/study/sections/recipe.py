@@ -65,7 +65,7 @@ FACTORS = {
     "dropout": design.Factor(dict(dropout=0.0), dict(dropout=0.1), "none", "0.1"),
     "L2": design.Factor(dict(l2=0.0), dict(l2=5e-5), "none", "5e-5"),
     "warmup": design.Factor(dict(schedule="cosine"), dict(schedule="warmup_cosine"),
-                            "cosine", "2 epochs' warmup, then cosine"),
+                            "none (cosine from the start)", "2 epochs, then cosine"),
     "optimizer": design.Factor(dict(optimizer="adam", lr=1e-3, momentum=0.0),
                                dict(optimizer="sgd", lr=0.03, momentum=0.9),
                                "Adam 1e-3", "SGD with momentum 0.9, 0.03"),
