@@ -60,7 +60,8 @@ from cifar_mlp.report import plots, prose, publish
 from cifar_mlp.report.publish import finding
 from cifar_mlp.study import compare
 from cifar_mlp.study.sections import Beyond, Recipe
-from cifar_mlp.study.sections.beyond_results import Finals, findings, over_images
+from cifar_mlp.study.held_out import over_images
+from cifar_mlp.study.sections.beyond_results import Finals, findings
 
 plots.theme()
 

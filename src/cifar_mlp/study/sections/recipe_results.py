@@ -8,12 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
 
-from cifar_mlp.core import data
-from cifar_mlp.runs import store
-from cifar_mlp.study import compare
+from cifar_mlp.study import compare, held_out
 
 METRIC_RULE = "best_epoch"
 # The reference recipe's test accuracy as the reference study reports it.
@@ -46,17 +43,14 @@ class Tested:
 
 def tested(final_runs: pd.DataFrame, results_dir) -> Tested:
     """The final models on the test set: seeds-only and seeds-and-images intervals, paired differences."""
-    _, y_test = data.load_test(scaled=False)
     summary = compare.summarize(final_runs, metric="test_accuracy")
     val = compare.summarize(compare.score(final_runs, METRIC_RULE), metric="score")
+    images = held_out.over_images(final_runs, results_dir)
     rows = {}
     for name, runs in final_runs.groupby("variant", sort=False):
-        correct = np.stack([store.predictions(store.read(store.record_dir(key, results_dir)),
-                                              results_dir)["test"] == y_test for key in runs["key"]])
-        mean, low, high = compare.seeds_and_images(correct)
         rows[name] = {"validation (best epoch)": compare.describe(val, name),
                       "test, over seeds": compare.describe(summary, name),
-                      "test, over seeds and images": f"{mean:.3f} (95 % CI {low:.3f}–{high:.3f})",
+                      "test, over seeds and images": images[name],
                       "weights": int(runs["params"].iloc[0])}
     table = pd.DataFrame.from_dict(rows, orient="index").rename_axis("model")
     paired = {name: compare.paired(final_runs, "recipe", name, metric="test_accuracy")
